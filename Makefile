@@ -1,0 +1,102 @@
+# tcplua build. `make run` and `make check` are the two newcomer commands (README.md).
+# Sources are globbed so adding a file never needs a Makefile edit:
+#   core/*.c api/*.c          -> build/tcplua (core/main.c holds main())
+#   core/tests/test_*.c ...   -> one Check binary each, linked with every other object
+#   fuzz/fuzz_*.c             -> one libFuzzer binary each (clang)
+CC      ?= gcc
+BUILD   ?= build
+OPT     ?= -O2 -g
+SAN     ?=
+PYTHON  ?= /usr/bin/python3
+FUZZ_SECONDS ?= 60
+
+# Debian packages the build and every test need; `make deps` installs the missing ones.
+DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest valgrind \
+            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev
+
+LUA_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null)
+LUA_LIBS   := $(shell pkg-config --libs luajit 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CFLAGS  := $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS)
+LDFLAGS := $(SAN)
+LDLIBS  := $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm
+
+SRCS     := $(wildcard core/*.c api/*.c)
+LIB_SRCS := $(filter-out core/main.c,$(SRCS))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard core/tests/test_*.c api/tests/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
+
+.PHONY: all deps run check unit conformance spec-coverage fuzz fuzz-build fuzz-replay asan clean
+all: $(BUILD)/tcplua
+
+deps:
+	@sh ci/deps.sh $(DEB_PKGS)
+
+$(BUILD)/%.o: %.c $(wildcard core/*.h api/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tcplua: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libtcplua.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%/tests/%: ;
+$(BUILD)/core/tests/test_%: core/tests/test_%.c $(BUILD)/libtcplua.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtcplua.a $(LDLIBS) $(CHECK_LIBS)
+$(BUILD)/api/tests/test_%: api/tests/test_%.c $(BUILD)/libtcplua.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtcplua.a $(LDLIBS) $(CHECK_LIBS)
+
+run: deps all
+	$(BUILD)/tcplua -p examples/ -c conf/tcplua.conf
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+conformance: all
+	cd conformance && TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+spec-coverage:
+	@$(PYTHON) ci/spec_coverage.py SPEC.md conformance
+
+check: deps all unit conformance spec-coverage fuzz-replay
+
+# ASan+UBSan build of the server and units in build-asan/, then the same checks against it.
+asan: deps
+	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all unit conformance
+
+# libFuzzer targets (clang). Objects are rebuilt with fuzzer instrumentation in build-fuzz/.
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS) \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+build-fuzz/%.o: %.c $(wildcard core/*.h api/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzz-build: $(FUZZ_BINS)
+
+# Replays every seed and every saved crasher once: the regression half of fuzzing.
+fuzz-replay: fuzz-build
+	@set -e; for b in $(FUZZ_BINS); do n=$${b#build-fuzz/fuzz_}; \
+	  files=$$(ls fuzz/corpus/$$n/* fuzz/regression/$$n/* 2>/dev/null || true); \
+	  echo "== replay $$b ($$(echo $$files | wc -w) inputs)"; \
+	  [ -z "$$files" ] || $$b $$files >build-fuzz/replay-$$n.log 2>&1 || { tail -40 build-fuzz/replay-$$n.log; exit 1; }; done
+
+fuzz: fuzz-build
+	@set -e; for b in $(FUZZ_BINS); do n=$${b#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
+	  dict=""; [ -f fuzz/$$n.dict ] && dict="-dict=fuzz/$$n.dict"; \
+	  $$b build-fuzz/corpus-$$n fuzz/corpus/$$n $$dict -max_total_time=$(FUZZ_SECONDS) \
+	      -artifact_prefix=fuzz/regression/$$n/ -print_final_stats=1; done
+
+clean:
+	rm -rf build build-asan build-fuzz

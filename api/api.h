@@ -1,0 +1,16 @@
+/* api.h: the contract between the Lua VM and each ngx.* API family.
+ * Every family lives in one file api/api_<family>.c and exports one
+ * api_<family>_inject(L), called with the `ngx` table on top of the stack;
+ * it sets its fields on that table and leaves the stack as it found it. */
+#ifndef TCPLUA_API_H
+#define TCPLUA_API_H
+#include <lua.h>
+#include <lauxlib.h>
+
+void api_time_inject(lua_State *L);    /* api_time.c: time, now, utctime, ... */
+void api_string_inject(lua_State *L);  /* api_string.c: base64, md5, sha1, crc32, hmac */
+void api_log_inject(lua_State *L);     /* api_log.c: log, level constants, print */
+void api_output_inject(lua_State *L);  /* api_output.c: print, say */
+void api_session_inject(lua_State *L); /* api_session.c: receive, exit, sleep, wait_next_request */
+
+#endif

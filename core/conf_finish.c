@@ -1,0 +1,166 @@
+/* conf_finish.c: configuration lifecycle: create, the merge step that applies every default
+ * (server <- tcp <- built-in), and the checks that need the whole file (listen conflicts,
+ * servers missing listen/protocol/process_by_lua). */
+#include "conf_internal.h"
+#include "log.h"
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void srv_conf_init(srv_conf_t *s)
+{
+    long *longs[] = { &s->read_timeout, &s->send_timeout, &s->keepalive_timeout, &s->resolver_timeout,
+        &s->session_pool_size, &s->connection_pool_size, &s->client_max_body_size,
+        &s->lua_socket_connect_timeout, &s->lua_socket_send_timeout, &s->lua_socket_read_timeout,
+        &s->lua_socket_keepalive_timeout, &s->lua_socket_send_lowat, &s->lua_socket_buffer_size,
+        &s->lua_socket_pool_size, &s->resolver_valid };
+    for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) *longs[i] = CONF_UNSET;
+    s->lua_code_cache = s->lua_check_client_abort = s->tcp_nodelay = s->resolver_ipv6 = CONF_UNSET;
+}
+
+main_conf_t *conf_create(const char *prefix, const char *conf_file)
+{
+    pool_t *p = pool_create();
+    main_conf_t *m = pool_calloc(p, sizeof *m);
+    m->pool = p;
+    m->worker_processes = m->worker_connections = CONF_UNSET;
+    m->daemon = m->master_process = CONF_UNSET;
+    size_t n = strlen(prefix);
+    m->prefix = n && prefix[n - 1] == '/' ? pool_strdup(p, prefix) : pool_sprintf(p, "%s/", prefix);
+    m->conf_file = conf_file[0] == '/' ? pool_strdup(p, conf_file) : pool_sprintf(p, "%s%s", m->prefix, conf_file);
+    const char *slash = strrchr(m->conf_file, '/');
+    m->conf_dir = pool_strndup(p, m->conf_file, (size_t)(slash - m->conf_file) + 1);
+    return m;
+}
+
+void conf_destroy(main_conf_t *m)
+{
+    if (m) pool_destroy(m->pool);
+}
+
+void conf_init(conf_t *cf, main_conf_t *m)
+{
+    memset(cf, 0, sizeof *cf);
+    cf->main = m;
+    cf->ctx = CTX_MAIN;
+}
+
+const char *conf_full_path(conf_t *cf, const char *path, int from_conf_dir)
+{
+    if (path[0] == '/') return path;
+    return pool_sprintf(cf->main->pool, "%s%s", from_conf_dir ? cf->main->conf_dir : cf->main->prefix, path);
+}
+
+#define MERGE(field, dflt) do { if (s->field == CONF_UNSET) s->field = up ? up->field : (dflt); } while (0)
+#define MERGE_PTR(field, dflt) do { if (!s->field) s->field = up ? up->field : (dflt); } while (0)
+
+/* Fills unset fields of s from up (the tcp level), or built-in defaults when up is NULL. */
+static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
+{
+    MERGE(read_timeout, 60000);
+    MERGE(send_timeout, 60000);
+    MERGE(keepalive_timeout, 0);       /* 0: idle connections are never closed by the server */
+    MERGE(resolver_timeout, 30000);
+    MERGE(session_pool_size, 1024);
+    MERGE(connection_pool_size, 512);
+    MERGE(client_max_body_size, 1024);
+    MERGE(lua_socket_connect_timeout, 60000);
+    MERGE(lua_socket_send_timeout, 60000);
+    MERGE(lua_socket_read_timeout, 60000);
+    MERGE(lua_socket_keepalive_timeout, 60000);
+    MERGE(lua_socket_send_lowat, 0);
+    MERGE(lua_socket_buffer_size, 4096);
+    MERGE(lua_socket_pool_size, 30);
+    MERGE(resolver_valid, 0);          /* 0: honour the answer's TTL */
+    MERGE(lua_code_cache, 1);
+    MERGE(lua_check_client_abort, 0);
+    MERGE(tcp_nodelay, 1);
+    MERGE(resolver_ipv6, 1);
+    MERGE_PTR(error_log, cf->main->error_log);
+    MERGE_PTR(rules, NULL);
+    MERGE_PTR(resolvers, NULL);
+    MERGE_PTR(process, NULL);
+    if (!s->access_log_set) {
+        s->access_log_set = 1;
+        s->access_log = up ? up->access_log : conf_full_path(cf, "logs/access_tcp.log", 0);
+        s->access_log_format = up ? up->access_log_format : conf_default_log_format;
+    }
+}
+
+static void merge_main(conf_t *cf)
+{
+    main_conf_t *m = cf->main;
+    if (m->worker_processes == CONF_UNSET) m->worker_processes = 1;
+    if (m->worker_processes == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        m->worker_processes = n > 0 ? n : 1;
+    }
+    if (m->worker_connections == CONF_UNSET) m->worker_connections = 512;
+    if (m->daemon == CONF_UNSET) m->daemon = 1;
+    if (m->master_process == CONF_UNSET) m->master_process = 1;
+    if (!m->pid) m->pid = conf_full_path(cf, "logs/tcplua.pid", 0);
+    if (!m->error_log) {
+        log_conf_t *lc = pool_calloc(m->pool, sizeof *lc);
+        lc->path = conf_full_path(cf, "logs/error.log", 0);
+        lc->level = LOG_ERR;
+        m->error_log = lc;
+    }
+}
+
+static int same_addr(const listen_conf_t *a, const listen_conf_t *b)
+{
+    return a->salen == b->salen && memcmp(&a->sa, &b->sa, a->salen) == 0;
+}
+
+/* A wildcard and a specific address of one family on one port cannot both be bound. */
+static int overlaps(const listen_conf_t *a, const listen_conf_t *b)
+{
+    if (a->sa.ss_family != b->sa.ss_family) return 0;
+    if (a->sa.ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)&a->sa, *y = (const void *)&b->sa;
+        return x->sin_port == y->sin_port && (x->sin_addr.s_addr == 0 || y->sin_addr.s_addr == 0);
+    }
+    const struct sockaddr_in6 *x = (const void *)&a->sa, *y = (const void *)&b->sa;
+    return x->sin6_port == y->sin6_port &&
+           (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+}
+
+static int check_listens(conf_t *cf, const listen_conf_t *l)
+{
+    for (server_conf_t *s = cf->main->tcp->servers; s; s = s->next)
+        for (const listen_conf_t *o = s->listens; o && o != l; o = o->next) {
+            if (same_addr(o, l))
+                return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s:%d",
+                                l->text, l->file, l->line), -1;
+            if (overlaps(o, l))
+                return snprintf(cf->err, sizeof cf->err, "\"%s\" conflicts with \"%s\" in %s:%d",
+                                l->text, o->text, l->file, l->line), -1;
+        }
+    return 0;
+}
+
+static int check_server(conf_t *cf, server_conf_t *s)
+{
+    const char *missing = !s->listens ? "\"listen\"" : !s->protocol ? "\"protocol\""
+                        : !s->s.process ? "\"process_by_lua\" or \"process_by_lua_file\"" : NULL;
+    if (missing)
+        return snprintf(cf->err, sizeof cf->err, "no %s is defined for server in %s:%d",
+                        missing, s->file, s->line), -1;
+    for (const listen_conf_t *l = s->listens; l; l = l->next)
+        if (check_listens(cf, l)) return -1;
+    return 0;
+}
+
+int conf_finish(conf_t *cf)
+{
+    merge_main(cf);
+    tcp_conf_t *t = cf->main->tcp;
+    if (!t) return 0;
+    merge_srv(cf, &t->s, NULL);
+    for (server_conf_t *s = t->servers; s; s = s->next) {
+        merge_srv(cf, &s->s, &t->s);
+        if (check_server(cf, s)) return -1;
+    }
+    return 0;
+}
