@@ -1,0 +1,94 @@
+/* api_output.c: ngx.print and ngx.say. Output is queued and written with one send when
+ * the coroutine next suspends; past OUT_HIGH bytes the call flushes at once and, if the
+ * kernel is still full, waits (send_timeout) instead of dropping data as the 2015 module did. */
+#include "session_internal.h"
+#include "api.h"
+#include <string.h>
+
+#define OUT_HIGH (64 * 1024)
+#define MAX_DEPTH 100          /* nested tables; deeper is almost surely a cycle */
+
+static const char *type_error(lua_State *L, int arg, int idx)
+{
+    return lua_pushfstring(L, "bad argument #%d to '%s' (string, number, boolean, nil, ngx.null, "
+                           "or array table expected, got %s)", arg, "print", luaL_typename(L, idx));
+}
+
+/* Appends the text of the value at idx; arrays recurse in order 1..n. */
+static int put(lua_State *L, conn_t *c, int idx, int arg, int depth, size_t *bytes)
+{
+    size_t n;
+    const char *s;
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: case LUA_TNUMBER: s = lua_tolstring(L, idx, &n); break;
+    case LUA_TNIL: s = "nil"; n = 3; break;
+    case LUA_TBOOLEAN: s = lua_toboolean(L, idx) ? "true" : "false"; n = strlen(s); break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) != NULL) return luaL_error(L, "%s", type_error(L, arg, idx));
+        s = "null"; n = 4; break;
+    case LUA_TTABLE: {
+        if (depth >= MAX_DEPTH) return luaL_error(L, "bad argument #%d to 'print' (table nested too deeply)", arg);
+        int len = (int)lua_objlen(L, idx);
+        for (int i = 1; i <= len; i++) {
+            lua_rawgeti(L, idx, i);
+            put(L, c, lua_gettop(L), arg, depth + 1, bytes);
+            lua_pop(L, 1);
+        }
+        return 0;
+    }
+    default:
+        return luaL_error(L, "%s", type_error(L, arg, idx));
+    }
+    if (conn_out_append(c, s, n)) return luaL_error(L, "no memory");
+    *bytes += n;
+    return 0;
+}
+
+static int out_wait_event(conn_t *c, int what)
+{
+    if (what == EV_TIMER) { c->out_err = "timeout"; return 1; }
+    return what == EV_WRITE && (c->out.len < OUT_HIGH || c->out_err);
+}
+
+static int out_wait_resume(conn_t *c, lua_State *L)
+{
+    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
+    lua_pushinteger(L, (lua_Integer)c->want_total);
+    lua_pushliteral(L, "ok");
+    return 2;
+}
+
+static void out_wait_cleanup(conn_t *c) { conn_arm_timer(c, -1); }
+static const op_t op_out_wait = { "print", out_wait_event, out_wait_cleanup, out_wait_resume };
+
+static int output(lua_State *L, int newline)
+{
+    conn_t *c = session_conn(L);
+    int top = lua_gettop(L);
+    size_t bytes = 0;
+    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
+    for (int i = 1; i <= top; i++) put(L, c, i, i, 0, &bytes);
+    if (newline) {
+        if (conn_out_append(c, "\n", 1)) return luaL_error(L, "no memory");
+        bytes++;
+    }
+    c->bytes_sent += bytes;
+    c->want_total = bytes;
+    if (c->out.len >= OUT_HIGH && conn_flush(c) == 1 && c->out.len >= OUT_HIGH) {
+        conn_arm_timer(c, conn_timeout(c->vs->conf->s.send_timeout));
+        return session_yield(L, c, &op_out_wait);
+    }
+    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
+    return out_wait_resume(c, L);
+}
+
+static int l_print(lua_State *L) { return output(L, 0); }
+static int l_say(lua_State *L) { return output(L, 1); }
+
+void api_output_inject(lua_State *L)
+{
+    lua_pushcfunction(L, l_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, l_say);
+    lua_setfield(L, -2, "say");
+}

@@ -1,0 +1,72 @@
+/* listen.c: opening the listening sockets of every `listen` directive with its options.
+ * Done once (by the master when there is one) so that workers share the sockets. */
+#include "listen.h"
+#include "log.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int opt(int fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+static void keepalive_opts(int fd, const listen_conf_t *l)
+{
+    if (l->so_keepalive == CONF_UNSET) return;
+    opt(fd, SOL_SOCKET, SO_KEEPALIVE, l->so_keepalive);
+    if (l->keepidle) opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, l->keepidle);
+    if (l->keepintvl) opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, l->keepintvl);
+    if (l->keepcnt) opt(fd, IPPROTO_TCP, TCP_KEEPCNT, l->keepcnt);
+}
+
+static int open_one(const listen_conf_t *l, char *err, size_t errlen)
+{
+    int fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const char *what = "socket()";
+    if (fd < 0) goto fail;
+    opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (l->reuseport) opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+    if (l->sa.ss_family == AF_INET6) opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, l->ipv6only != 0);
+    if (l->rcvbuf) opt(fd, SOL_SOCKET, SO_RCVBUF, l->rcvbuf);
+    if (l->sndbuf) opt(fd, SOL_SOCKET, SO_SNDBUF, l->sndbuf);
+    keepalive_opts(fd, l);
+    what = "bind()";
+    if (bind(fd, (const struct sockaddr *)&l->sa, l->salen) != 0) goto fail;
+    what = "listen()";
+    if (listen(fd, l->backlog) != 0) goto fail;
+    if (l->deferred) opt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1);
+    return fd;
+fail:
+    snprintf(err, errlen, "%s to %s failed (%d: %s)", what, l->text, errno, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+}
+
+int listen_open_all(main_conf_t *m, listener_t **out, int *count, char *err, size_t errlen)
+{
+    int n = 0;
+    for (server_conf_t *s = m->tcp ? m->tcp->servers : NULL; s; s = s->next)
+        for (listen_conf_t *l = s->listens; l; l = l->next) n++;
+    listener_t *ls = calloc((size_t)n + 1, sizeof *ls);
+    if (!ls) return snprintf(err, errlen, "out of memory"), -1;
+    int i = 0;
+    for (server_conf_t *s = m->tcp ? m->tcp->servers : NULL; s; s = s->next)
+        for (listen_conf_t *l = s->listens; l; l = l->next, i++) {
+            ls[i].conf = l;
+            ls[i].server = s;
+            if ((ls[i].fd = open_one(l, err, errlen)) < 0) {
+                while (i--) close(ls[i].fd);
+                free(ls);
+                return -1;
+            }
+        }
+    *out = ls;
+    *count = n;
+    return 0;
+}
