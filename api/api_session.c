@@ -4,6 +4,7 @@
 #include "session_internal.h"
 #include "api.h"
 #include "clock.h"
+#include "vserver.h"
 #include <math.h>
 
 /* ---- ngx.receive(total[, atleast]) ---- */
@@ -43,7 +44,7 @@ static int recv_event(conn_t *c, int what)
     return 0;
 }
 
-static const op_t op_recv = { "receive", recv_event, session_op_cleanup, recv_results };
+static const op_t op_recv = { "receive", 0, recv_event, session_op_cleanup, recv_results };
 
 static int l_receive(lua_State *L)
 {
@@ -84,7 +85,7 @@ static int sleep_event(conn_t *c, int what)
 }
 
 static int sleep_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-static const op_t op_sleep = { "sleep", sleep_event, session_op_cleanup, sleep_resume };
+static const op_t op_sleep = { "sleep", 0, sleep_event, session_op_cleanup, sleep_resume };
 
 static int l_sleep(lua_State *L)
 {
@@ -100,6 +101,14 @@ static int l_sleep(lua_State *L)
 
 void session_light_end(conn_t *c)
 {
+    if (!c->light_logged) accesslog_write(c);
+    c->light_logged = 1;
+}
+
+/* The next light session begins when wait_next_request returns to the script. */
+static void light_begin(conn_t *c)
+{
+    c->light_logged = 0;
     c->requests++;
     c->session_start = clock_now();
     c->bytes_sent = 0;
@@ -113,17 +122,17 @@ static int wait_event(conn_t *c, int what)
     return r > 0 ? 1 : r < 0 ? -1 : 0;
 }
 
-static int wait_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-static const op_t op_wait = { "wait_next_request", wait_event, session_op_cleanup, wait_resume };
+static int wait_resume(conn_t *c, lua_State *L) { (void)L; light_begin(c); return 0; }
+static const op_t op_wait = { "wait_next_request", 1, wait_event, session_op_cleanup, wait_resume };
 
 static int l_wait_next_request(lua_State *L)
 {
     conn_t *c = session_conn(L);
     session_light_end(c);
     conn_flush(c);
-    if (recvbuf_len(&c->in) > 0) return 0;
-    if (c->eof || conn_fill(c, 1) < 0) return session_yield(L, c, &session_op_exit);
-    if (recvbuf_len(&c->in) > 0) return 0;
+    if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
+    if (c->eof || conn_shutting_down || conn_fill(c, 1) < 0) return session_yield(L, c, &session_op_exit);
+    if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
     conn_arm_read(c, 1);
     conn_arm_timer(c, conn_timeout(c->vs->conf->s.keepalive_timeout));
     return session_yield(L, c, &op_wait);

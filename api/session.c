@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lua_State *VM;
-static int env_mt_ref = LUA_NOREF;
+static lua_State *VM, *prev_vm;     /* prev_vm: kept until a reload commits */
+static int env_mt_ref = LUA_NOREF, prev_mt_ref = LUA_NOREF;
 
 int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, size_t errlen);  /* session_load.c */
 int vm_set_paths(lua_State *L, main_conf_t *m);                                                    /* session_load.c */
@@ -52,50 +52,74 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
 
 static int exit_event(conn_t *c, int what) { (void)c; (void)what; return 0; }
 static int exit_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-const op_t session_op_exit = { "exit", exit_event, NULL, exit_resume };
+const op_t session_op_exit = { "exit", 0, exit_event, NULL, exit_resume };
 
-static void env_metatable(lua_State *L)
+static int env_metatable(lua_State *L)
 {
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     lua_setfield(L, -2, "__index");
-    env_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static int run_init(main_conf_t *m, char *err, size_t errlen)
+static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
 {
     if (!m->tcp || !m->tcp->init) return 0;
-    if (vm_load_chunk(VM, m->tcp->init, 0, err, errlen)) return -1;
-    lua_getglobal(VM, "debug");
-    lua_getfield(VM, -1, "traceback");
-    lua_remove(VM, -2);
-    lua_insert(VM, -2);
-    if (lua_pcall(VM, 0, 0, -2) != 0) {
-        snprintf(err, errlen, "init_by_lua error: %s", lua_tostring(VM, -1));
-        lua_pop(VM, 2);
+    if (vm_load_chunk(L, m->tcp->init, 0, err, errlen)) return -1;
+    lua_getglobal(L, "debug");
+    lua_getfield(L, -1, "traceback");
+    lua_remove(L, -2);
+    lua_insert(L, -2);
+    if (lua_pcall(L, 0, 0, -2) != 0) {
+        snprintf(err, errlen, "init_by_lua error: %s", lua_tostring(L, -1));
+        lua_pop(L, 2);
         return -1;
     }
-    lua_pop(VM, 1);
+    lua_pop(L, 1);
     return 0;
 }
 
+/* Builds a complete VM for m and makes it current; the previous one is kept until
+ * session_vm_commit() or restored by session_vm_rollback(), so a reload that fails later
+ * (a script that does not compile) leaves the old configuration's VM serving. */
 int session_vm_init(main_conf_t *m, char *err, size_t errlen)
 {
-    VM = luaL_newstate();
-    if (!VM) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
-    luaL_openlibs(VM);
-    vm_set_paths(VM, m);
-    lua_pushnil(VM);            /* coroutines of its own would break the one yield protocol */
-    lua_setglobal(VM, "coroutine");
-    lua_createtable(VM, 0, 64);
-    api_output_inject(VM);
-    api_session_inject(VM);
-    api_log_inject(VM);
-    api_time_inject(VM);
-    api_string_inject(VM);
-    lua_setglobal(VM, "ngx");
-    env_metatable(VM);
-    return run_init(m, err, errlen);
+    lua_State *L = luaL_newstate();
+    if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
+    luaL_openlibs(L);
+    vm_set_paths(L, m);
+    lua_pushnil(L);             /* coroutines of its own would break the one yield protocol */
+    lua_setglobal(L, "coroutine");
+    lua_createtable(L, 0, 64);
+    api_output_inject(L);
+    api_session_inject(L);
+    api_log_inject(L);
+    api_time_inject(L);
+    api_string_inject(L);
+    lua_setglobal(L, "ngx");
+    int mt = env_metatable(L);
+    if (run_init(L, m, err, errlen)) { lua_close(L); return -1; }
+    session_vm_commit();
+    prev_vm = VM;
+    prev_mt_ref = env_mt_ref;
+    VM = L;
+    env_mt_ref = mt;
+    return 0;
+}
+
+void session_vm_commit(void)
+{
+    if (prev_vm) lua_close(prev_vm);
+    prev_vm = NULL;
+}
+
+void session_vm_rollback(void)
+{
+    if (!prev_vm) return;
+    lua_close(VM);
+    VM = prev_vm;
+    env_mt_ref = prev_mt_ref;
+    prev_vm = NULL;
 }
 
 int session_server_init(vserver_t *vs, char *err, size_t errlen)
@@ -112,6 +136,7 @@ int session_server_init(vserver_t *vs, char *err, size_t errlen)
 
 void session_vm_close(void)
 {
+    session_vm_commit();
     if (VM) lua_close(VM);
     VM = NULL;
 }
@@ -127,6 +152,7 @@ void session_release(conn_t *c)
 /* Flushes what the script printed, then closes; waits (send_timeout) if the kernel is full. */
 static void finish(conn_t *c)
 {
+    session_light_end(c);
     session_release(c);
     c->op = NULL;
     c->finishing = 1;

@@ -100,6 +100,7 @@ typedef struct main_conf {
     log_conf_t *error_log;
     const char *pid;
     long worker_connections;
+    long worker_shutdown_timeout;   /* ms */
     int events_seen;
     tcp_conf_t *tcp;
     const char *prefix;        /* always ends with '/' */

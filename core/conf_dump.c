@@ -136,6 +136,7 @@ static void dump_tcp(FILE *o, const tcp_conf_t *t)
 
 void conf_dump(const main_conf_t *m, FILE *o)
 {
+    char b[32];
     for (const conf_text_t *t = m->texts; t; t = t->next) {
         fprintf(o, "# configuration file %s:\n", t->name);
         fwrite(t->buf, 1, t->len, o);
@@ -145,6 +146,7 @@ void conf_dump(const main_conf_t *m, FILE *o)
     fputs("# effective configuration (defaults applied):\n", o);
     fprintf(o, "worker_processes %ld;\ndaemon %s;\nmaster_process %s;\n", m->worker_processes,
             m->daemon ? "on" : "off", m->master_process ? "on" : "off");
+    fprintf(o, "worker_shutdown_timeout %s;\n", ms(b, sizeof b, m->worker_shutdown_timeout));
     fprintf(o, "error_log %s %s;\npid %s;\n", m->error_log->path, log_level_names[m->error_log->level], m->pid);
     fprintf(o, "events {\n    worker_connections %ld;\n}\n", m->worker_connections);
     if (m->tcp) dump_tcp(o, m->tcp);

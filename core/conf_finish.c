@@ -24,7 +24,7 @@ main_conf_t *conf_create(const char *prefix, const char *conf_file)
     pool_t *p = pool_create();
     main_conf_t *m = pool_calloc(p, sizeof *m);
     m->pool = p;
-    m->worker_processes = m->worker_connections = CONF_UNSET;
+    m->worker_processes = m->worker_connections = m->worker_shutdown_timeout = CONF_UNSET;
     m->daemon = m->master_process = CONF_UNSET;
     size_t n = strlen(prefix);
     m->prefix = n && prefix[n - 1] == '/' ? pool_strdup(p, prefix) : pool_sprintf(p, "%s/", prefix);
@@ -97,6 +97,7 @@ static void merge_main(conf_t *cf)
         m->worker_processes = n > 0 ? n : 1;
     }
     if (m->worker_connections == CONF_UNSET) m->worker_connections = 512;
+    if (m->worker_shutdown_timeout == CONF_UNSET) m->worker_shutdown_timeout = 10000;
     if (m->daemon == CONF_UNSET) m->daemon = 1;
     if (m->master_process == CONF_UNSET) m->master_process = 1;
     if (!m->pid) m->pid = conf_full_path(cf, "logs/tcplua.pid", 0);
@@ -126,16 +127,26 @@ static int overlaps(const listen_conf_t *a, const listen_conf_t *b)
            (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
 }
 
+static int is_wildcard(const listen_conf_t *l)
+{
+    if (l->sa.ss_family == AF_INET) return ((const struct sockaddr_in *)&l->sa)->sin_addr.s_addr == 0;
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&l->sa)->sin6_addr);
+}
+
+/* Compares l with every listen before it in file order, so the error names the later one;
+ * a conflict names the specific address first, then the wildcard. */
 static int check_listens(conf_t *cf, const listen_conf_t *l)
 {
     for (server_conf_t *s = cf->main->tcp->servers; s; s = s->next)
-        for (const listen_conf_t *o = s->listens; o && o != l; o = o->next) {
+        for (const listen_conf_t *o = s->listens; o; o = o->next) {
+            if (o == l) return 0;
             if (same_addr(o, l))
                 return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s:%d",
                                 l->text, l->file, l->line), -1;
             if (overlaps(o, l))
                 return snprintf(cf->err, sizeof cf->err, "\"%s\" conflicts with \"%s\" in %s:%d",
-                                l->text, o->text, l->file, l->line), -1;
+                                is_wildcard(l) ? o->text : l->text, is_wildcard(l) ? l->text : o->text,
+                                l->file, l->line), -1;
         }
     return 0;
 }

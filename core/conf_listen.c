@@ -24,12 +24,13 @@ int parse_addr(const char *s, int family_hint, uint8_t out[16], int *family)
     return -1;
 }
 
-/* Splits "host:port", "[v6]:port", "port" or "*:port"; returns port or -1. */
+/* Splits "host:port", "[v6]:port", "port" or "*:port"; returns port or -1.
+ * A lone port yields host "*"; ":port" yields an empty host, which no caller accepts. */
 static long split_host_port(const char *s, char *host, size_t hostlen)
 {
     const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
     const char *port = s;
-    host[0] = '\0';
+    snprintf(host, hostlen, "*");
     if (colon) {
         size_t n = (size_t)(colon - s) + (s[0] == '[');
         if (n >= hostlen) return -1;
@@ -47,9 +48,9 @@ static int fill_sockaddr(listen_conf_t *l, const char *host, int port)
 {
     uint8_t a[16];
     int fam;
-    if (host[0] == '\0' || strcmp(host, "*") == 0) { fam = AF_INET; memset(a, 0, 16); }
+    if (strcmp(host, "*") == 0) { fam = AF_INET; memset(a, 0, 16); }
     else if (strcmp(host, "localhost") == 0) { fam = AF_INET; inet_pton(AF_INET, "127.0.0.1", a); }
-    else if (parse_addr(host, 0, a, &fam) != 0 || (fam == AF_INET6 && host[0] != '[')) return -1;
+    else if (parse_addr(host, 0, a, &fam) != 0 || (fam == AF_INET6) != (host[0] == '[')) return -1;
     memset(&l->sa, 0, sizeof l->sa);
     if (fam == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&l->sa;
@@ -57,7 +58,7 @@ static int fill_sockaddr(listen_conf_t *l, const char *host, int port)
         sin->sin_port = htons((uint16_t)port);
         memcpy(&sin->sin_addr, a, 4);
         l->salen = sizeof *sin;
-        const char *shown = host[0] == '\0' ? "*" : strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+        const char *shown = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
         snprintf(l->text, sizeof l->text, "%s:%d", shown, port);
     } else {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->sa;
@@ -106,7 +107,8 @@ static int listen_option(conf_t *cf, listen_conf_t *l, const char *o)
     if (strncmp(o, "backlog=", 8) == 0) {
         char *end;
         v = strtol(o + 8, &end, 10);
-        if (o[8] == '\0' || *end || v < 1 || v > 65535) return conf_error(cf, "invalid backlog \"%s\"", o + 8);
+        if (o[8] < '0' || o[8] > '9' || *end || v < 1 || v > 65535)
+            return conf_error(cf, "invalid backlog \"%s\"", o + 8);
         l->backlog = (int)v;
         return 0;
     }
@@ -133,11 +135,12 @@ int set_listen(conf_t *cf, const directive_t *d, void *conf)
 {
     (void)d; (void)conf;
     listen_conf_t *l = pool_calloc(cf->main->pool, sizeof *l);
-    char host[48];
+    size_t hostlen = cf->arglen[1] + 2;    /* room for any host, so a long name is "not found" */
+    char *host = pool_calloc(cf->main->pool, hostlen);
     l->backlog = 511;          /* nginx's NGX_LISTEN_BACKLOG on Linux */
     l->so_keepalive = CONF_UNSET;
     l->ipv6only = CONF_UNSET;
-    long port = split_host_port(ARG(1), host, sizeof host);
+    long port = split_host_port(ARG(1), host, hostlen);
     if (port < 0) return conf_error(cf, "invalid port in \"%s\" of the \"listen\" directive", ARG(1));
     if (fill_sockaddr(l, host, (int)port))
         return conf_error(cf, "host not found in \"%s\" of the \"listen\" directive", ARG(1));
@@ -162,7 +165,7 @@ int set_access(conf_t *cf, const directive_t *d, void *conf)
         char addr[64];
         const char *slash = strchr(ARG(1), '/');
         size_t n = slash ? (size_t)(slash - ARG(1)) : strlen(ARG(1));
-        if (n >= sizeof addr) return conf_error(cf, "invalid parameter \"%s\"", ARG(1));
+        if (n >= sizeof addr || ARG(1)[0] == '[') return conf_error(cf, "invalid parameter \"%s\"", ARG(1));
         memcpy(addr, ARG(1), n);
         addr[n] = 0;
         if (parse_addr(addr, 0, r->addr, &r->family)) return conf_error(cf, "invalid parameter \"%s\"", ARG(1));

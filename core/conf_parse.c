@@ -117,8 +117,8 @@ static enum tok read_token(conf_t *cf)
         char ch = s->buf[s->pos++];
         enum tok t;
         if (ch == '\n') { s->line++; lx.comment = 0; }
+        if (lx.comment) continue;          /* a comment may hold any byte, even NUL */
         if (ch == '\0') { conf_error(cf, "unexpected NUL byte"); return TOK_ERROR; }
-        if (lx.comment) continue;
         if (lx.need_space) t = after_quote(cf, &lx, ch);
         else if (lx.in_word) t = in_word(cf, &lx, ch);
         else if (is_space(ch)) continue;

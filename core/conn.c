@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 struct ev_loop *conn_loop;
+int conn_shutting_down;
 static conn_t *live;
 static int nlive;
 static unsigned long next_number = 1;
@@ -84,6 +85,14 @@ int conn_count(void) { return nlive; }
 void conn_close_all(void)
 {
     while (live) conn_close(live);
+}
+
+void conn_close_idle(void)
+{
+    for (conn_t *c = live, *n; c; c = n) {
+        n = c->next;
+        if (c->op && c->op->idle) conn_close(c);
+    }
 }
 
 void conn_log(conn_t *c, int level, const char *fmt, ...)

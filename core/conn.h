@@ -18,6 +18,7 @@ typedef struct conn conn_t;
  * returns their count. All run from the worker's loop, never inside the API call itself. */
 typedef struct op {
     const char *name;
+    int idle;                  /* waiting between requests: closed first by a graceful stop */
     int (*event)(conn_t *c, int what);
     void (*cleanup)(conn_t *c);
     int (*resume)(conn_t *c, lua_State *L);
@@ -28,7 +29,10 @@ typedef struct vserver {
     server_conf_t *conf;
     log_target_t log;          /* this server's error_log */
     int access_fd;             /* access log, -1 when off */
+    char *access_buf;          /* pending access log lines, written once per loop turn */
+    size_t access_len, access_cap;
     int chunk_ref;             /* registry ref of the compiled closure factory, or LUA_NOREF */
+    struct vserver *next;
 } vserver_t;
 
 typedef struct outbuf { char *data; size_t len, cap; } outbuf_t;
@@ -49,6 +53,7 @@ struct conn {
     const op_t *op;            /* pending suspended call, NULL while Lua runs or is idle */
     size_t want_total, want_atleast;   /* the pending receive (want_total: bytes of a print) */
     int timed_out;             /* the pending op's timer fired */
+    int light_logged;          /* the current light session has had its access log line */
     unsigned long requests;    /* light sessions so far ($connection_requests) */
     double session_start;      /* start of the current light session */
     size_t bytes_sent;         /* in the current light session */
@@ -59,6 +64,7 @@ struct conn {
 };
 
 extern struct ev_loop *conn_loop;
+extern int conn_shutting_down;             /* graceful stop: no new light sessions */
 
 conn_t *conn_create(int fd, vserver_t *vs, const struct sockaddr *peer);
 void conn_close(conn_t *c);                 /* the only exit path */
@@ -75,5 +81,6 @@ void conn_arm_timer(conn_t *c, long ms);    /* ms < 0 disarms; 0 fires on the ne
 long conn_timeout(long conf_ms);            /* a configured timeout: 0 means none (-1) */
 int conn_count(void);
 void conn_close_all(void);
+void conn_close_idle(void);                 /* closes sessions idle between requests */
 
 #endif

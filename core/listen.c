@@ -48,7 +48,20 @@ fail:
     return -1;
 }
 
-int listen_open_all(main_conf_t *m, listener_t **out, int *count, char *err, size_t errlen)
+/* A reload keeps the socket of an address that stays configured (no refused connections). */
+static int take_old(const listen_conf_t *l, listener_t *old, int nold)
+{
+    for (int i = 0; i < nold; i++)
+        if (old[i].fd >= 0 && old[i].conf->salen == l->salen && memcmp(&old[i].conf->sa, &l->sa, l->salen) == 0) {
+            int fd = old[i].fd;
+            old[i].fd = -1;
+            return fd;
+        }
+    return -1;
+}
+
+int listen_open_all(main_conf_t *m, listener_t *old, int nold, listener_t **out, int *count,
+                    char *err, size_t errlen)
 {
     int n = 0;
     for (server_conf_t *s = m->tcp ? m->tcp->servers : NULL; s; s = s->next)
@@ -60,8 +73,8 @@ int listen_open_all(main_conf_t *m, listener_t **out, int *count, char *err, siz
         for (listen_conf_t *l = s->listens; l; l = l->next, i++) {
             ls[i].conf = l;
             ls[i].server = s;
-            if ((ls[i].fd = open_one(l, err, errlen)) < 0) {
-                while (i--) close(ls[i].fd);
+            if ((ls[i].fd = take_old(l, old, nold)) < 0 && (ls[i].fd = open_one(l, err, errlen)) < 0) {
+                listen_close_all(ls, i, old, nold);
                 free(ls);
                 return -1;
             }
@@ -69,4 +82,17 @@ int listen_open_all(main_conf_t *m, listener_t **out, int *count, char *err, siz
     *out = ls;
     *count = n;
     return 0;
+}
+
+/* Closes ls[0..n); fds taken from old go back to old instead (a failed reload keeps them). */
+void listen_close_all(listener_t *ls, int n, listener_t *old, int nold)
+{
+    for (int i = 0; i < n; i++) {
+        int back = 0;
+        for (int j = 0; j < nold && !back; j++)
+            if (old[j].fd < 0 && old[j].conf->salen == ls[i].conf->salen &&
+                memcmp(&old[j].conf->sa, &ls[i].conf->sa, ls[i].conf->salen) == 0) { old[j].fd = ls[i].fd; back = 1; }
+        if (!back && ls[i].fd >= 0) close(ls[i].fd);
+    }
+    free(ls);
 }

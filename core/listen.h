@@ -12,5 +12,7 @@ typedef struct listener {
     struct vserver *vs;
 } listener_t;
 
-int listen_open_all(main_conf_t *m, listener_t **out, int *count, char *err, size_t errlen);
+int listen_open_all(main_conf_t *m, listener_t *old, int nold, listener_t **out, int *count,
+                    char *err, size_t errlen);
+void listen_close_all(listener_t *ls, int n, listener_t *old, int nold);
 #endif

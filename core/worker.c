@@ -1,8 +1,11 @@
-/* worker.c: the event loop of a worker process: accepting on the shared listeners,
- * access rules, worker_connections, the cached clock, and stop signals. */
+/* worker.c: the event loop of a worker process (or of the single process): accepting on
+ * the shared listeners, access rules, worker_connections, the cached clock, access-log
+ * flushing once per loop turn, and the worker's signals: TERM/INT stop now, QUIT stops
+ * gracefully, USR1 reopens logs. */
 #include "worker.h"
 #include "clock.h"
 #include "session.h"
+#include "vserver.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,8 +17,11 @@
 static main_conf_t *wconf;
 static listener_t *wls;
 static int wnls;
+static vserver_t *wvs;
 static ev_check clock_watcher;
-static ev_signal sig_term, sig_int, sig_quit;
+static ev_prepare flush_watcher;
+static ev_timer shutdown_timer;
+static ev_signal sig_term, sig_int, sig_quit, sig_usr1, sig_hup;
 
 /* allow/deny in order; the first rule that matches decides; no rule matching allows. */
 static int access_allowed(const access_rule_t *r, const struct sockaddr *sa)
@@ -70,6 +76,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
             return;
         }
         accept_one(l, fd, &ss);
+        if (conn_shutting_down) return;
     }
 }
 
@@ -79,49 +86,84 @@ static void on_clock(struct ev_loop *loop, ev_check *w, int ev)
     clock_update();
 }
 
+/* Before the loop blocks: write pending access-log lines; end a graceful stop when idle. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int ev)
+{
+    (void)w; (void)ev;
+    for (vserver_t *vs = wvs; vs; vs = vs->next)
+        if (vs->access_len) accesslog_flush(vs);
+    if (conn_shutting_down && conn_count() == 0) ev_break(loop, EVBREAK_ALL);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int ev)
 {
     (void)w; (void)ev;
     ev_break(loop, EVBREAK_ALL);
 }
 
-static int vservers_init(char *err, size_t errlen)
+static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int ev)
 {
-    for (int i = 0; i < wnls; i++) {
-        listener_t *l = &wls[i];
-        for (int j = 0; j < i; j++)
-            if (wls[j].server == l->server) { l->vs = wls[j].vs; break; }
-        if (l->vs) continue;
-        vserver_t *vs = calloc(1, sizeof *vs);
-        if (!vs) return snprintf(err, errlen, "out of memory"), -1;
-        vs->conf = l->server;
-        vs->access_fd = -1;
-        if (log_open(&vs->log, l->server->s.error_log, err, errlen)) return -1;
-        if (session_server_init(vs, err, errlen)) return -1;
-        l->vs = vs;
-    }
-    return 0;
+    (void)w; (void)ev;
+    log_error(LOG_NOTICE, "graceful shutdown timed out, closing %d connection(s)", conn_count());
+    ev_break(loop, EVBREAK_ALL);
 }
 
-int worker_run(main_conf_t *m, listener_t *ls, int nls, char *err, size_t errlen)
+/* Graceful stop: no more accepts, idle sessions end now, others get worker_shutdown_timeout. */
+static void on_quit(struct ev_loop *loop, ev_signal *w, int ev)
+{
+    (void)w; (void)ev;
+    if (conn_shutting_down) return;
+    conn_shutting_down = 1;
+    for (int i = 0; i < wnls; i++) {
+        ev_io_stop(loop, &wls[i].io);
+        close(wls[i].fd);
+        wls[i].fd = -1;
+    }
+    conn_close_idle();
+    ev_timer_init(&shutdown_timer, on_shutdown_timeout, (double)wconf->worker_shutdown_timeout / 1000.0, 0.);
+    ev_timer_start(loop, &shutdown_timer);
+}
+
+static void on_hup_single(struct ev_loop *loop, ev_signal *w, int ev)
+{
+    (void)loop; (void)w; (void)ev;
+    log_error(LOG_WARN, "reload needs \"master_process on\"; SIGHUP ignored");
+}
+
+static void on_reopen(struct ev_loop *loop, ev_signal *w, int ev)
+{
+    char err[512];
+    (void)loop; (void)w; (void)ev;
+    if (log_open(&log_main, wconf->error_log, err, sizeof err)) log_error(LOG_ALERT, "reopen: %s", err);
+    vservers_reopen(wvs);
+}
+
+static void start_signal(struct ev_loop *loop, ev_signal *s, void (*cb)(struct ev_loop *, ev_signal *, int), int sig)
+{
+    ev_signal_init(s, cb, sig);
+    ev_signal_start(loop, s);
+}
+
+int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
 {
     struct ev_loop *loop = conn_loop = ev_default_loop(EVFLAG_AUTO);
-    wconf = m; wls = ls; wnls = nls;
-    if (vservers_init(err, errlen)) return -1;
+    wconf = m; wls = ls; wnls = nls; wvs = vs;
     ev_check_init(&clock_watcher, on_clock);
     ev_set_priority(&clock_watcher, EV_MAXPRI);
     ev_check_start(loop, &clock_watcher);
-    ev_signal_init(&sig_term, on_stop, SIGTERM);
-    ev_signal_init(&sig_int, on_stop, SIGINT);
-    ev_signal_init(&sig_quit, on_stop, SIGQUIT);
-    ev_signal_start(loop, &sig_term);
-    ev_signal_start(loop, &sig_int);
-    ev_signal_start(loop, &sig_quit);
+    ev_prepare_init(&flush_watcher, on_prepare);
+    ev_prepare_start(loop, &flush_watcher);
+    start_signal(loop, &sig_term, on_stop, SIGTERM);
+    start_signal(loop, &sig_int, on_stop, SIGINT);
+    start_signal(loop, &sig_quit, on_quit, SIGQUIT);
+    start_signal(loop, &sig_usr1, on_reopen, SIGUSR1);
+    if (!m->master_process) start_signal(loop, &sig_hup, on_hup_single, SIGHUP);
     for (int i = 0; i < nls; i++) {
         ev_io_init(&ls[i].io, on_accept, ls[i].fd, EV_READ);
         ev_io_start(loop, &ls[i].io);
     }
     ev_run(loop, 0);
     conn_close_all();
+    for (vserver_t *v = vs; v; v = v->next) accesslog_flush(v);
     return 0;
 }

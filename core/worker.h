@@ -3,5 +3,5 @@
 #define TCPLUA_WORKER_H
 #include "listen.h"
 #include "conn.h"
-int worker_run(main_conf_t *m, listener_t *ls, int nls, char *err, size_t errlen);
+int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs);
 #endif

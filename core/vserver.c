@@ -1,0 +1,66 @@
+/* vserver.c: the runtime view of each configured server: its error log, access log and
+ * compiled script. Built in the master (so a bad script fails start-up or reload before
+ * any worker exists) and inherited by the workers through fork. */
+#include "vserver.h"
+#include "session.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int open_access(vserver_t *vs, char *err, size_t errlen)
+{
+    const char *path = vs->conf->s.access_log;
+    if (!path) return 0;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return snprintf(err, errlen, "open() \"%s\" failed", path), -1;
+    if (vs->access_fd >= 0) close(vs->access_fd);
+    vs->access_fd = fd;
+    return 0;
+}
+
+static void vserver_free(vserver_t *vs)
+{
+    log_close(&vs->log);
+    if (vs->access_fd >= 0) close(vs->access_fd);
+    free(vs->access_buf);
+    free(vs);
+}
+
+int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t errlen)
+{
+    *list = NULL;
+    for (int i = 0; i < nls; i++) {
+        listener_t *l = &ls[i];
+        for (int j = 0; j < i && !l->vs; j++)
+            if (ls[j].server == l->server) l->vs = ls[j].vs;
+        if (l->vs) continue;
+        vserver_t *vs = calloc(1, sizeof *vs);
+        if (!vs) return snprintf(err, errlen, "out of memory"), -1;
+        vs->conf = l->server;
+        vs->access_fd = -1;
+        vs->log.fd = 2;
+        vs->next = *list;
+        *list = vs;
+        l->vs = vs;
+        if (log_open(&vs->log, l->server->s.error_log, err, errlen) || open_access(vs, err, errlen) ||
+            session_server_init(vs, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+void vservers_destroy(vserver_t *list)
+{
+    for (vserver_t *n; list; list = n) { n = list->next; vserver_free(list); }
+}
+
+void vservers_reopen(vserver_t *list)
+{
+    char err[512];
+    for (vserver_t *vs = list; vs; vs = vs->next) {
+        accesslog_flush(vs);
+        if (log_open(&vs->log, vs->conf->s.error_log, err, sizeof err) || open_access(vs, err, sizeof err))
+            log_error(LOG_ALERT, "reopen: %s", err);
+    }
+}
