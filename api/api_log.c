@@ -35,7 +35,7 @@ static void emit(lua_State *L, int level, const char *msg)
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
         snprintf(where, sizeof where, "%s:%d: ", ar.short_src, ar.currentline);
     conn_t *c = session_conn_opt(L);
-    if (c) log_write(&c->vs->log, level, c->number, c->logctx, "[lua] %s%s", where, msg);
+    if (c) conn_log(c, level, "[lua] %s%s", where, msg);
     else log_write(&log_main, level, 0, NULL, "[lua] %s%s", where, msg);
 }
 

@@ -128,8 +128,7 @@ static const op_t op_wait = { "wait_next_request", 1, wait_event, session_op_cle
 static int l_wait_next_request(lua_State *L)
 {
     conn_t *c = session_conn(L);
-    session_light_end(c);
-    conn_flush(c);
+    session_light_end(c);       /* no flush here: pipelined requests batch their replies */
     if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
     if (c->eof || conn_shutting_down || conn_fill(c, 1) < 0) return session_yield(L, c, &session_op_exit);
     if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);

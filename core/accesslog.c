@@ -14,7 +14,7 @@ static int var(const conn_t *c, const char *name, size_t n, char *out, size_t ou
 {
 #define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
     double now = clock_now();
-    if (IS("remote_addr")) return snprintf(out, outlen, "%s", c->peer);
+    if (IS("remote_addr")) return conn_peer_text(c, out, outlen), (int)strlen(out);
     if (IS("time_local")) return snprintf(out, outlen, "%s", clock_http_log_str());
     if (IS("time_iso8601")) return snprintf(out, outlen, "%s", clock_iso8601_str());
     if (IS("msec")) return snprintf(out, outlen, "%.3f", now);

@@ -35,10 +35,20 @@ static void quoted(FILE *o, const char *s)
     fputc('\'', o);
 }
 
+/* Paths and names print bare when the lexer would read them back unchanged, else quoted. */
+static void word(FILE *o, const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:*$@=,+%~")
+              == strlen(s))
+        fputs(s, o);
+    else
+        quoted(o, s);
+}
+
 static void dump_code(FILE *o, const char *ind, const char *dir, const lua_code_t *c)
 {
     if (!c) return;
-    if (c->path) { fprintf(o, "%s%s_file %s;\n", ind, dir, c->path); return; }
+    if (c->path) { fprintf(o, "%s%s_file ", ind, dir); word(o, c->path); fputs(";\n", o); return; }
     fprintf(o, "%s%s ", ind, dir);
     quoted(o, c->code);
     fputs(";\n", o);
@@ -56,7 +66,25 @@ static void dump_rules(FILE *o, const char *ind, const access_rule_t *r)
     }
 }
 
-static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
+static void dump_log(FILE *o, const char *ind, const log_conf_t *lc)
+{
+    fprintf(o, "%serror_log ", ind);
+    word(o, lc->path);
+    fprintf(o, " %s;\n", log_level_names[lc->level]);
+}
+
+/* access_log names its format, as the configuration language does (defined in tcp {}). */
+static void dump_access_log(FILE *o, const char *ind, const srv_conf_t *s, const tcp_conf_t *t)
+{
+    if (!s->access_log) { fprintf(o, "%saccess_log off;\n", ind); return; }
+    fprintf(o, "%saccess_log ", ind);
+    word(o, s->access_log);
+    for (const log_format_t *f = t->formats; f; f = f->next)
+        if (f->format == s->access_log_format) { fputc(' ', o); word(o, f->name); }
+    fputs(";\n", o);
+}
+
+static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s, const tcp_conf_t *t)
 {
     char b[32];
     static const struct { const char *name; size_t off; char kind; } rows[] = {
@@ -76,7 +104,7 @@ static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
         fprintf(o, "%s%s %s;\n", ind, rows[i].name, rows[i].kind == 't' ? ms(b, sizeof b, v)
                 : rows[i].kind == 's' ? size(b, sizeof b, v) : (snprintf(b, sizeof b, "%ld", v), b));
     }
-    fprintf(o, "%serror_log %s %s;\n", ind, s->error_log->path, log_level_names[s->error_log->level]);
+    dump_log(o, ind, s->error_log);
     dump_rules(o, ind, s->rules);
     if (s->resolvers) {
         fprintf(o, "%sresolver", ind);
@@ -84,8 +112,7 @@ static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
         fprintf(o, " ipv6=%s%s%s;\n", s->resolver_ipv6 ? "on" : "off", s->resolver_valid ? " valid=" : "",
                 s->resolver_valid ? ms(b, sizeof b, s->resolver_valid) : "");
     }
-    if (!s->access_log) fprintf(o, "%saccess_log off;\n", ind);
-    else { fprintf(o, "%saccess_log %s ", ind, s->access_log); quoted(o, s->access_log_format); fputs(";\n", o); }
+    dump_access_log(o, ind, s, t);
     dump_code(o, ind, "process_by_lua", s->process);
 }
 
@@ -115,20 +142,24 @@ static void dump_tcp(FILE *o, const tcp_conf_t *t)
     fputs(";\n", o);
     for (const shdict_conf_t *d = t->shdicts; d; d = d->next) {
         char b[32];
-        fprintf(o, "    lua_shared_dict %s %s;\n", d->name, size(b, sizeof b, d->size));
+        fputs("    lua_shared_dict ", o);
+        word(o, d->name);
+        fprintf(o, " %s;\n", size(b, sizeof b, d->size));
     }
     if (t->init) dump_code(o, "    ", "init_by_lua", t->init);
     for (const log_format_t *f = t->formats; f; f = f->next) {
-        fprintf(o, "    log_format %s ", f->name);
+        fputs("    log_format ", o);
+        word(o, f->name);
+        fputc(' ', o);
         quoted(o, f->format);
         fputs(";\n", o);
     }
-    dump_srv(o, "    ", &t->s);
+    dump_srv(o, "    ", &t->s, t);
     for (const server_conf_t *s = t->servers; s; s = s->next) {
         fputs("    server {\n", o);
         for (const listen_conf_t *l = s->listens; l; l = l->next) dump_listen(o, l);
         fprintf(o, "        protocol %s;\n", s->protocol);
-        dump_srv(o, "        ", &s->s);
+        dump_srv(o, "        ", &s->s, t);
         fputs("    }\n", o);
     }
     fputs("}\n", o);
@@ -147,7 +178,10 @@ void conf_dump(const main_conf_t *m, FILE *o)
     fprintf(o, "worker_processes %ld;\ndaemon %s;\nmaster_process %s;\n", m->worker_processes,
             m->daemon ? "on" : "off", m->master_process ? "on" : "off");
     fprintf(o, "worker_shutdown_timeout %s;\n", ms(b, sizeof b, m->worker_shutdown_timeout));
-    fprintf(o, "error_log %s %s;\npid %s;\n", m->error_log->path, log_level_names[m->error_log->level], m->pid);
+    dump_log(o, "", m->error_log);
+    fputs("pid ", o);
+    word(o, m->pid);
+    fputs(";\n", o);
     fprintf(o, "events {\n    worker_connections %ld;\n}\n", m->worker_connections);
     if (m->tcp) dump_tcp(o, m->tcp);
 }

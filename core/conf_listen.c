@@ -10,14 +10,17 @@
 
 #define ARG(i) (cf->args[i])
 
-/* Parses an IPv4 or IPv6 literal (brackets allowed for v6) into 16 bytes. */
+/* Parses an IPv4 or IPv6 literal (brackets allowed, and then required to be v6) into 16 bytes. */
 int parse_addr(const char *s, int family_hint, uint8_t out[16], int *family)
 {
     char buf[64];
     size_t n = strlen(s);
     if (n >= sizeof buf) return -1;
-    if (s[0] == '[' && n > 2 && s[n - 1] == ']') { memcpy(buf, s + 1, n - 2); buf[n - 2] = 0; }
-    else memcpy(buf, s, n + 1);
+    if (s[0] == '[' && n > 2 && s[n - 1] == ']') {
+        memcpy(buf, s + 1, n - 2);
+        buf[n - 2] = 0;
+        family_hint = AF_INET6;
+    } else memcpy(buf, s, n + 1);
     memset(out, 0, 16);
     if (family_hint != AF_INET6 && inet_pton(AF_INET, buf, out) == 1) { *family = AF_INET; return 0; }
     if (family_hint != AF_INET && inet_pton(AF_INET6, buf, out) == 1) { *family = AF_INET6; return 0; }

@@ -91,6 +91,8 @@ int set_log_format(conf_t *cf, const directive_t *d, void *conf)
     (void)d;
     if (strcmp(ARG(1), "default") == 0 || find_format(t, ARG(1)))
         return conf_error(cf, "duplicate \"log_format\" name \"%s\"", ARG(1));
+    log_format_t **tail = &t->formats;
+    while (*tail) tail = &(*tail)->next;     /* keep file order, so -T prints them as written */
     size_t len = 0;
     for (int i = 2; i < cf->nargs; i++) len += cf->arglen[i];
     char *fmt = pool_calloc(cf->main->pool, len + 1), *p = fmt;
@@ -98,8 +100,7 @@ int set_log_format(conf_t *cf, const directive_t *d, void *conf)
     log_format_t *f = pool_calloc(cf->main->pool, sizeof *f);
     f->name = ARG(1);
     f->format = fmt;
-    f->next = t->formats;
-    t->formats = f;
+    *tail = f;
     return 0;
 }
 

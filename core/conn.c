@@ -53,11 +53,7 @@ conn_t *conn_create(int fd, vserver_t *vs, const struct sockaddr *peer)
     ev_io_init(&c->rio, on_read, fd, EV_READ);
     ev_io_init(&c->wio, on_write, fd, EV_WRITE);
     ev_init(&c->timer, on_timer);
-    addr_text(peer, c->peer, sizeof c->peer, 0);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) addr_text((struct sockaddr *)&ss, c->local, sizeof c->local, 1);
-    snprintf(c->logctx, sizeof c->logctx, "client: %s, server: %s", c->peer, c->local);
+    memcpy(&c->peer, peer, peer->sa_family == AF_INET6 ? sizeof c->peer.in6 : sizeof c->peer.in);
     c->next = live;
     if (live) live->prev = c;
     live = c;
@@ -95,11 +91,23 @@ void conn_close_idle(void)
     }
 }
 
+void conn_peer_text(const conn_t *c, char *buf, size_t n)
+{
+    addr_text(&c->peer.sa, buf, n, 0);
+}
+
 void conn_log(conn_t *c, int level, const char *fmt, ...)
 {
+    char peer[64], local[80] = "?", ctx[160];
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
     va_list ap;
+    if (level > c->vs->log.level) return;
+    conn_peer_text(c, peer, sizeof peer);
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) addr_text((struct sockaddr *)&ss, local, sizeof local, 1);
+    snprintf(ctx, sizeof ctx, "client: %s, server: %s", peer, local);
     va_start(ap, fmt);
-    log_vwrite(&c->vs->log, level, c->number, c->logctx, fmt, ap);
+    log_vwrite(&c->vs->log, level, c->number, ctx, fmt, ap);
     va_end(ap);
 }
 

@@ -5,6 +5,7 @@
 #include <ev.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include "recvbuf.h"
 #include "conf.h"
 #include "log.h"
@@ -57,9 +58,7 @@ struct conn {
     unsigned long requests;    /* light sessions so far ($connection_requests) */
     double session_start;      /* start of the current light session */
     size_t bytes_sent;         /* in the current light session */
-    char peer[64];             /* client address text */
-    char local[64];            /* server address text */
-    char logctx[160];          /* ", client: ..., server: ..." tail of log lines */
+    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } peer;
     struct conn *next, *prev;  /* the worker's list of live connections */
 };
 
@@ -68,7 +67,10 @@ extern int conn_shutting_down;             /* graceful stop: no new light sessio
 
 conn_t *conn_create(int fd, vserver_t *vs, const struct sockaddr *peer);
 void conn_close(conn_t *c);                 /* the only exit path */
+/* Texts are formatted when needed (log lines are rare) so idle connections stay small. */
 void conn_log(conn_t *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void conn_peer_text(const conn_t *c, char *buf, size_t n);       /* "127.0.0.1" */
+void addr_text(const struct sockaddr *sa, char *buf, size_t n, int with_port);
 
 /* Output: append to the queue; flush tries one write of the whole queue. */
 int conn_out_append(conn_t *c, const char *p, size_t n);

@@ -75,7 +75,6 @@ int listen_open_all(main_conf_t *m, listener_t *old, int nold, listener_t **out,
             ls[i].server = s;
             if ((ls[i].fd = take_old(l, old, nold)) < 0 && (ls[i].fd = open_one(l, err, errlen)) < 0) {
                 listen_close_all(ls, i, old, nold);
-                free(ls);
                 return -1;
             }
         }
