@@ -64,8 +64,10 @@ static int env_metatable(lua_State *L)
 
 static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
 {
+    char msg[1024];
     if (!m->tcp || !m->tcp->init) return 0;
-    if (vm_load_chunk(L, m->tcp->init, 0, err, errlen)) return -1;
+    if (vm_load_chunk(L, m->tcp->init, 0, msg, sizeof msg))
+        return snprintf(err, errlen, "init_by_lua error: %s", msg), -1;
     lua_getglobal(L, "debug");
     lua_getfield(L, -1, "traceback");
     lua_remove(L, -2);

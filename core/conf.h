@@ -61,6 +61,7 @@ typedef struct srv_conf {
     long resolver_valid;       /* ms, UNSET = honour TTL */
     const char *access_log;    /* path, or NULL when off */
     const char *access_log_format;   /* format text */
+    const char *access_log_format_name;
     int access_log_set;        /* access_log given at this level */
     lua_code_t *process;
 } srv_conf_t;

@@ -74,17 +74,17 @@ static void dump_log(FILE *o, const char *ind, const log_conf_t *lc)
 }
 
 /* access_log names its format, as the configuration language does (defined in tcp {}). */
-static void dump_access_log(FILE *o, const char *ind, const srv_conf_t *s, const tcp_conf_t *t)
+static void dump_access_log(FILE *o, const char *ind, const srv_conf_t *s)
 {
     if (!s->access_log) { fprintf(o, "%saccess_log off;\n", ind); return; }
     fprintf(o, "%saccess_log ", ind);
     word(o, s->access_log);
-    for (const log_format_t *f = t->formats; f; f = f->next)
-        if (f->format == s->access_log_format) { fputc(' ', o); word(o, f->name); }
+    fputc(' ', o);
+    word(o, s->access_log_format_name);
     fputs(";\n", o);
 }
 
-static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s, const tcp_conf_t *t)
+static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
 {
     char b[32];
     static const struct { const char *name; size_t off; char kind; } rows[] = {
@@ -112,7 +112,7 @@ static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s, const tcp_co
         fprintf(o, " ipv6=%s%s%s;\n", s->resolver_ipv6 ? "on" : "off", s->resolver_valid ? " valid=" : "",
                 s->resolver_valid ? ms(b, sizeof b, s->resolver_valid) : "");
     }
-    dump_access_log(o, ind, s, t);
+    dump_access_log(o, ind, s);
     dump_code(o, ind, "process_by_lua", s->process);
 }
 
@@ -154,12 +154,12 @@ static void dump_tcp(FILE *o, const tcp_conf_t *t)
         quoted(o, f->format);
         fputs(";\n", o);
     }
-    dump_srv(o, "    ", &t->s, t);
+    dump_srv(o, "    ", &t->s);
     for (const server_conf_t *s = t->servers; s; s = s->next) {
         fputs("    server {\n", o);
         for (const listen_conf_t *l = s->listens; l; l = l->next) dump_listen(o, l);
         fprintf(o, "        protocol %s;\n", s->protocol);
-        dump_srv(o, "        ", &s->s, t);
+        dump_srv(o, "        ", &s->s);
         fputs("    }\n", o);
     }
     fputs("}\n", o);

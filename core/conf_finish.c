@@ -85,6 +85,7 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
         s->access_log_set = 1;
         s->access_log = up ? up->access_log : conf_full_path(cf, "logs/access_tcp.log", 0);
         s->access_log_format = up ? up->access_log_format : conf_default_log_format;
+        s->access_log_format_name = up ? up->access_log_format_name : "default";
     }
 }
 

@@ -116,10 +116,12 @@ int set_access_log(conf_t *cf, const directive_t *d, void *conf)
     }
     s->access_log = conf_full_path(cf, ARG(1), 0);
     s->access_log_format = conf_default_log_format;
+    s->access_log_format_name = "default";
     if (cf->nargs == 3 && strcmp(ARG(2), "default") != 0) {
         const log_format_t *f = find_format(cf->main->tcp, ARG(2));
         if (!f) return conf_error(cf, "unknown log format \"%s\"", ARG(2));
         s->access_log_format = f->format;
+        s->access_log_format_name = f->name;
     }
     return 0;
 }
