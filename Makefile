@@ -83,6 +83,7 @@ build-fuzz/%.o: %.c $(wildcard core/*.h api/*.h)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+.SECONDARY: $(FUZZ_LIB_OBJS)
 fuzz-build: $(FUZZ_BINS)
 
 # Replays every seed and every saved crasher once: the regression half of fuzzing.
