@@ -8,14 +8,16 @@
 #define OUT_HIGH (64 * 1024)
 #define MAX_DEPTH 100          /* nested tables; deeper is almost surely a cycle */
 
-static const char *type_error(lua_State *L, int arg, int idx)
+static int type_error(lua_State *L, const char *fn, int arg, int idx)
 {
-    return lua_pushfstring(L, "bad argument #%d to '%s' (string, number, boolean, nil, ngx.null, "
-                           "or array table expected, got %s)", arg, "print", luaL_typename(L, idx));
+    return luaL_error(L, "bad argument #%d to '%s' (string, number, boolean, nil, ngx.null, "
+                      "or array table expected, got %s)", arg, fn, luaL_typename(L, idx));
 }
 
-/* Appends the text of the value at idx; arrays recurse in order 1..n. */
-static int put(lua_State *L, conn_t *c, int idx, int arg, int depth, size_t *bytes)
+/* Appends the text of the value at idx (arrays recurse in order 1..n) and counts its bytes;
+ * with c == NULL it only checks the types, so a bad argument raises before anything of
+ * the call is queued. */
+static void put(lua_State *L, conn_t *c, const char *fn, int idx, int arg, int depth, size_t *bytes)
 {
     size_t n;
     const char *s;
@@ -24,24 +26,24 @@ static int put(lua_State *L, conn_t *c, int idx, int arg, int depth, size_t *byt
     case LUA_TNIL: s = "nil"; n = 3; break;
     case LUA_TBOOLEAN: s = lua_toboolean(L, idx) ? "true" : "false"; n = strlen(s); break;
     case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) != NULL) return luaL_error(L, "%s", type_error(L, arg, idx));
+        if (lua_touserdata(L, idx) != NULL) type_error(L, fn, arg, idx);
         s = "null"; n = 4; break;
     case LUA_TTABLE: {
-        if (depth >= MAX_DEPTH) return luaL_error(L, "bad argument #%d to 'print' (table nested too deeply)", arg);
+        if (depth >= MAX_DEPTH) luaL_error(L, "bad argument #%d to '%s' (table nested too deeply)", arg, fn);
         int len = (int)lua_objlen(L, idx);
         for (int i = 1; i <= len; i++) {
             lua_rawgeti(L, idx, i);
-            put(L, c, lua_gettop(L), arg, depth + 1, bytes);
+            put(L, c, fn, lua_gettop(L), arg, depth + 1, bytes);
             lua_pop(L, 1);
         }
-        return 0;
+        return;
     }
     default:
-        return luaL_error(L, "%s", type_error(L, arg, idx));
+        type_error(L, fn, arg, idx);
+        return;
     }
-    if (conn_out_append(c, s, n)) return luaL_error(L, "no memory");
+    if (c && conn_out_append(c, s, n)) luaL_error(L, "no memory");
     *bytes += n;
-    return 0;
 }
 
 static int out_wait_event(conn_t *c, int what)
@@ -64,10 +66,13 @@ static const op_t op_out_wait = { "print", 0, out_wait_event, out_wait_cleanup, 
 static int output(lua_State *L, int newline)
 {
     conn_t *c = session_conn(L);
+    const char *fn = newline ? "say" : "print";
     int top = lua_gettop(L);
     size_t bytes = 0;
+    for (int i = 1; i <= top; i++) put(L, NULL, fn, i, i, 0, &bytes);
     if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
-    for (int i = 1; i <= top; i++) put(L, c, i, i, 0, &bytes);
+    bytes = 0;
+    for (int i = 1; i <= top; i++) put(L, c, fn, i, i, 0, &bytes);
     if (newline) {
         if (conn_out_append(c, "\n", 1)) return luaL_error(L, "no memory");
         bytes++;

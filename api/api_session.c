@@ -15,6 +15,7 @@ static int recv_ready(conn_t *c)
     const char *p;
     size_t n;
     while (!recvbuf_peek(&c->in, c->want_total, c->want_atleast, &p, &n)) {
+        if (c->drained) return 0;     /* the kernel had nothing more a moment ago: wait */
         ssize_t r = conn_fill(c, c->want_atleast - recvbuf_len(&c->in));
         if (r <= 0) return r < 0;     /* EOF/error: ready to report; EAGAIN: wait */
     }
@@ -46,11 +47,20 @@ static int recv_event(conn_t *c, int what)
 
 static const op_t op_recv = { "receive", 0, recv_event, session_op_cleanup, recv_results };
 
+/* An integral number (1.5 is an error, not 1); `dflt` when absent or nil and dflt > 0. */
+static lua_Integer check_int(lua_State *L, int arg, lua_Integer dflt)
+{
+    if (dflt > 0 && lua_isnoneornil(L, arg)) return dflt;
+    lua_Number n = luaL_checknumber(L, arg);
+    if (n != floor(n) || n < -1e15 || n > 1e15) luaL_argerror(L, arg, "integer expected");
+    return (lua_Integer)n;
+}
+
 static int l_receive(lua_State *L)
 {
     conn_t *c = session_conn(L);
-    lua_Integer total = luaL_checkinteger(L, 1);
-    lua_Integer atleast = luaL_optinteger(L, 2, total);
+    lua_Integer total = check_int(L, 1, 0);
+    lua_Integer atleast = check_int(L, 2, total);
     long max = c->vs->conf->s.client_max_body_size;
     if (total < 1) return luaL_argerror(L, 1, "total must be at least 1");
     if (total > max) return luaL_argerror(L, 1, lua_pushfstring(L, "total exceeds client_max_body_size %d", (int)max));
@@ -130,7 +140,8 @@ static int l_wait_next_request(lua_State *L)
     conn_t *c = session_conn(L);
     session_light_end(c);       /* no flush here: pipelined requests batch their replies */
     if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
-    if (c->eof || conn_shutting_down || conn_fill(c, 1) < 0) return session_yield(L, c, &session_op_exit);
+    if (c->eof || conn_shutting_down || (!c->drained && conn_fill(c, 1) < 0))
+        return session_yield(L, c, &session_op_exit);
     if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
     conn_arm_read(c, 1);
     conn_arm_timer(c, conn_timeout(c->vs->conf->s.keepalive_timeout));

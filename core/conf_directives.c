@@ -32,7 +32,7 @@ static long parse_num(const char *s, size_t n)
     if (n == 0) return -1;
     for (size_t i = 0; i < n; i++) {
         if (!isdigit((unsigned char)s[i])) return -1;
-        if (v > (LONG_MAX - 9) / 10) return -1;
+        if (v > (LONG_MAX - (s[i] - '0')) / 10) return -1;
         v = v * 10 + (s[i] - '0');
     }
     return v;

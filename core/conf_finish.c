@@ -52,6 +52,19 @@ const char *conf_full_path(conf_t *cf, const char *path, int from_conf_dir)
     return pool_sprintf(cf->main->pool, "%s%s", from_conf_dir ? cf->main->conf_dir : cf->main->prefix, path);
 }
 
+/* set_access() prepends; rules are matched in file order. */
+static access_rule_t *reverse_rules(access_rule_t *r)
+{
+    access_rule_t *out = NULL;
+    while (r) {
+        access_rule_t *next = r->next;
+        r->next = out;
+        out = r;
+        r = next;
+    }
+    return out;
+}
+
 #define MERGE(field, dflt) do { if (s->field == CONF_UNSET) s->field = up ? up->field : (dflt); } while (0)
 #define MERGE_PTR(field, dflt) do { if (!s->field) s->field = up ? up->field : (dflt); } while (0)
 
@@ -72,12 +85,16 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
     MERGE(lua_socket_send_lowat, 0);
     MERGE(lua_socket_buffer_size, 4096);
     MERGE(lua_socket_pool_size, 30);
-    MERGE(resolver_valid, 0);          /* 0: honour the answer's TTL */
     MERGE(lua_code_cache, 1);
     MERGE(lua_check_client_abort, 0);
     MERGE(tcp_nodelay, 1);
-    MERGE(resolver_ipv6, 1);
+    /* valid= and ipv6= are parameters of one resolver directive: a server with its own
+     * resolver takes the built-in defaults for them, not the tcp block's. */
+    const srv_conf_t *rup = s->resolvers ? NULL : up;
+    if (s->resolver_valid == CONF_UNSET) s->resolver_valid = rup ? rup->resolver_valid : 0;  /* 0: TTL */
+    if (s->resolver_ipv6 == CONF_UNSET) s->resolver_ipv6 = rup ? rup->resolver_ipv6 : 1;
     MERGE_PTR(error_log, cf->main->error_log);
+    s->rules = reverse_rules(s->rules);    /* own rules only: inherited ones are done */
     MERGE_PTR(rules, NULL);
     MERGE_PTR(resolvers, NULL);
     MERGE_PTR(process, NULL);
@@ -134,31 +151,41 @@ static int is_wildcard(const listen_conf_t *l)
     return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&l->sa)->sin6_addr);
 }
 
+/* "FILE:LINE" of a directive, or "command line" for -g text ([cli.params]). */
+static const char *where(char *b, size_t n, const char *file, int line)
+{
+    if (strcmp(file, "command line") == 0) return file;
+    snprintf(b, n, "%s:%d", file, line);
+    return b;
+}
+
 /* Compares l with every listen before it in file order, so the error names the later one;
  * a conflict names the specific address first, then the wildcard. */
 static int check_listens(conf_t *cf, const listen_conf_t *l)
 {
+    char at[CONF_ERRLEN / 2];
     for (server_conf_t *s = cf->main->tcp->servers; s; s = s->next)
         for (const listen_conf_t *o = s->listens; o; o = o->next) {
             if (o == l) return 0;
             if (same_addr(o, l))
-                return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s:%d",
-                                l->text, l->file, l->line), -1;
+                return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s",
+                                l->text, where(at, sizeof at, l->file, l->line)), -1;
             if (overlaps(o, l))
-                return snprintf(cf->err, sizeof cf->err, "\"%s\" conflicts with \"%s\" in %s:%d",
+                return snprintf(cf->err, sizeof cf->err, "\"%s\" conflicts with \"%s\" in %s",
                                 is_wildcard(l) ? o->text : l->text, is_wildcard(l) ? l->text : o->text,
-                                l->file, l->line), -1;
+                                where(at, sizeof at, l->file, l->line)), -1;
         }
     return 0;
 }
 
 static int check_server(conf_t *cf, server_conf_t *s)
 {
+    char at[CONF_ERRLEN / 2];
     const char *missing = !s->listens ? "\"listen\"" : !s->protocol ? "\"protocol\""
                         : !s->s.process ? "\"process_by_lua\" or \"process_by_lua_file\"" : NULL;
     if (missing)
-        return snprintf(cf->err, sizeof cf->err, "no %s is defined for server in %s:%d",
-                        missing, s->file, s->line), -1;
+        return snprintf(cf->err, sizeof cf->err, "no %s is defined for server in %s",
+                        missing, where(at, sizeof at, s->file, s->line)), -1;
     for (const listen_conf_t *l = s->listens; l; l = l->next)
         if (check_listens(cf, l)) return -1;
     return 0;

@@ -183,9 +183,8 @@ int set_access(conf_t *cf, const directive_t *d, void *conf)
             r->addr[i] &= r->mask[i];
         }
     }
-    access_rule_t **tail = &s->rules;
-    while (*tail) tail = &(*tail)->next;
-    *tail = r;
+    r->next = s->rules;        /* newest first while parsing: O(1) for long deny lists; */
+    s->rules = r;              /* conf_finish() puts them back in file order */
     return 0;
 }
 

@@ -21,7 +21,13 @@ void session_release(conn_t *c);               /* api/session.c */
 
 #define CONN_OF(w, field) ((conn_t *)((char *)(w) - offsetof(conn_t, field)))
 
-static void on_read(struct ev_loop *l, ev_io *w, int ev) { (void)l; (void)ev; session_on_event(CONN_OF(w, rio), EV_READ); }
+static void on_read(struct ev_loop *l, ev_io *w, int ev)
+{
+    (void)l; (void)ev;
+    conn_t *c = CONN_OF(w, rio);
+    c->drained = 0;
+    session_on_event(c, EV_READ);
+}
 static void on_write(struct ev_loop *l, ev_io *w, int ev) { (void)l; (void)ev; session_on_event(CONN_OF(w, wio), EV_WRITE); }
 static void on_timer(struct ev_loop *l, ev_timer *w, int ev) { (void)l; (void)ev; session_on_event(CONN_OF(w, timer), EV_TIMER); }
 
@@ -159,6 +165,7 @@ ssize_t conn_fill(conn_t *c, size_t want)
     ssize_t r;
     do r = recv(c->fd, p, avail, 0); while (r < 0 && errno == EINTR);
     recvbuf_commit(&c->in, r > 0 ? (size_t)r : 0);
+    c->drained = r >= 0 && (size_t)r < avail;   /* nginx's trick: a short read means "wait" */
     if (r > 0) return r;
     if (r < 0 && errno == EAGAIN) return 0;
     c->eof = 1;

@@ -48,6 +48,7 @@ struct conn {
     outbuf_t out;
     const char *out_err;       /* error seen while flushing, reported by the next API call */
     int eof;                   /* client half-closed or reset */
+    int drained;               /* the last read got less than asked: skip reading until EV_READ */
     int finishing;             /* script is done; close once output is flushed */
     lua_State *co;             /* the session's coroutine, NULL once released */
     int co_ref;

@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# bench/run.sh: tcplua and HAProxy's Lua TCP service against a C libev echo server, in one run.
+#
+# Measures, per the method in ../shared/bench/README.md:
+#   - server CPU per round trip (utime+stime of the single worker, /proc/PID/stat fields 14+15,
+#     read before and after each slice, divided by the round trips the generator completed),
+#     as a multiple of the C echo server's (evecho) in the same round; median over the rounds;
+#   - worker memory per idle keepalive connection (VmRSS before/after opening IDLE_CONNS
+#     connections that each did one request and now sit idle).
+# Servers are pinned to SERVER_CPU, the generator to GEN_CPU. Slices alternate evecho, tcplua,
+# HAProxy in every round. Nothing is installed or written outside a temp dir, except that HAProxy
+# is installed with apt-get when missing and running as root (otherwise it is skipped).
+#
+# Usage: bench/run.sh            (from anywhere; about 2.5 minutes with the defaults)
+# Environment knobs:
+#   TCPLUA_BIN    server binary            (default: <repo>/build/tcplua; built with make if absent)
+#   SHARED_BENCH  pingpong.c and evecho.c  (default: <repo>/../shared/bench)
+#   SLICE=3 ROUNDS=3 IDLE_CONNS=5000 SERVER_CPU=0 GEN_CPU=1 NO_HAPROXY=1 NO_PERF=1 KEEP_TMP=1
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+TCPLUA_BIN=${TCPLUA_BIN:-$ROOT/build/tcplua}
+SLICE=${SLICE:-3}
+ROUNDS=${ROUNDS:-3}
+IDLE_CONNS=${IDLE_CONNS:-5000}
+SERVER_CPU=${SERVER_CPU:-0}
+GEN_CPU=${GEN_CPU:-1}
+MSG=64
+HZ=$(getconf CLK_TCK)
+
+# Workloads and the reference figures of ../shared/bench/README.md (OpenResty stream-lua,
+# the 2015 module, HAProxy 2.6 Lua), as multiples of the C echo server's CPU per round trip.
+WL_NAME=("1 connection" "50 connections" "50 connections, 16 pipelined" "500 connections")
+WL_CONNS=(1 50 50 500)
+WL_PIPE=(1 1 16 1)
+REF_OR=("1.05x" "1.09x" "14.4x" "1.26x")
+REF_2015=("1.20x" "1.27x" "8.4x (no NODELAY)" "1.17x")
+REF_HAP=("1.50x" "1.38x" "2.31x" "1.47x")
+REF_MEM_OR="6.6 KB" REF_MEM_2015="2.4 KB" REF_MEM_HAP="9.7 KB" REF_MEM_C="0.08 KB"
+
+PIDS=()
+TMP=
+log() { printf '%s\n' "$*"; }
+die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+    local rc=$? pid i alive
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for i in $(seq 1 30); do
+        alive=0
+        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+        if [ "$rc" != 0 ] || [ -n "${KEEP_TMP:-}" ]; then
+            log "bench: logs and configs kept in $TMP" >&2
+        else
+            rm -rf "$TMP"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- preconditions and builds
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on $SERVER_CPU, generator on $GEN_CPU)"
+command -v taskset >/dev/null || die "taskset missing (util-linux)"
+command -v ss >/dev/null || die "ss missing (iproute2)"
+command -v gcc >/dev/null || die "gcc missing"
+[ -f "$SHARED_BENCH/pingpong.c" ] && [ -f "$SHARED_BENCH/evecho.c" ] \
+    || die "pingpong.c/evecho.c not found in $SHARED_BENCH (set SHARED_BENCH)"
+need_fds=$((IDLE_CONNS + 200))
+if [ "$(ulimit -n)" -lt "$need_fds" ]; then
+    ulimit -n "$need_fds" 2>/dev/null || die "ulimit -n is $(ulimit -n), need $need_fds for IDLE_CONNS=$IDLE_CONNS"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcplua-bench.XXXXXX")
+gcc -O2 -o "$TMP/pingpong" "$SHARED_BENCH/pingpong.c" || die "building pingpong"
+gcc -O2 -o "$TMP/evecho" "$SHARED_BENCH/evecho.c" -lev || die "building evecho (libev-dev)"
+gcc -O2 -Wall -Wextra -o "$TMP/idle" "$BENCH_DIR/idle.c" || die "building bench/idle.c"
+
+if [ ! -s "$TCPLUA_BIN" ] || [ ! -x "$TCPLUA_BIN" ]; then
+    log "bench: $TCPLUA_BIN missing, running make all"
+    make -C "$ROOT" all >&2 || die "make all failed"
+    [ -s "$TCPLUA_BIN" ] && [ -x "$TCPLUA_BIN" ] || die "$TCPLUA_BIN still missing after make"
+fi
+cp "$TCPLUA_BIN" "$TMP/tcplua"   # a snapshot: a concurrent rebuild cannot change it mid-run
+
+HAPROXY=
+if [ -n "${NO_HAPROXY:-}" ]; then
+    log "bench: NO_HAPROXY set, skipping HAProxy"
+else
+    if ! command -v haproxy >/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            log "bench: installing haproxy (apt-get)"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get install -y haproxy >"$TMP/apt.log" 2>&1 \
+                || { apt-get update >>"$TMP/apt.log" 2>&1 && apt-get install -y haproxy >>"$TMP/apt.log" 2>&1; } \
+                || log "bench: apt-get install haproxy failed (see $TMP/apt.log); skipping HAProxy"
+        else
+            log "bench: haproxy not installed and not root; skipping HAProxy (apt-get install haproxy)"
+        fi
+    fi
+    if command -v haproxy >/dev/null; then
+        hvv=$(haproxy -vv 2>/dev/null || true)
+        if [[ $hvv == *USE_LUA=1* ]]; then
+            HAPROXY=$(command -v haproxy)
+        else
+            log "bench: this haproxy is built without Lua; skipping HAProxy"
+        fi
+    fi
+fi
+
+# ---------------------------------------------------------------- helpers
+USED_PORTS=" "
+free_port() {   # a random port with no listener, distinct from the ones already picked
+    local p i
+    for i in $(seq 1 100); do
+        p=$((20000 + RANDOM % 12000))   # below the ephemeral range
+        case "$USED_PORTS" in *" $p "*) continue ;; esac
+        if [ -z "$(ss -Hltn "sport = :$p")" ]; then USED_PORTS="$USED_PORTS$p "; echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+ticks() {       # utime+stime (clock ticks) of a process: /proc/PID/stat fields 14 and 15
+    local line rest
+    read -r line < "/proc/$1/stat" || return 1
+    rest=${line##*) }          # fields 3.. (the command name may hold spaces)
+    set -- $rest
+    echo $(( ${12} + ${13} ))
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+settle() {      # wait (bounded) until a server stops using CPU, e.g. after mass closes
+    local a b i
+    a=$(ticks "$1")
+    for i in $(seq 1 25); do
+        sleep 0.2
+        b=$(ticks "$1")
+        [ "$a" = "$b" ] && return 0
+        a=$b
+    done
+}
+
+wait_listen() { # PID PORT LOG: wait (bounded) until PID listens on PORT
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "$1" 2>/dev/null || { cat "$3" >&2 || true; die "server exited at startup (log: $3)"; }
+        if ss -Hltn "sport = :$2" | grep -q .; then return 0; fi
+        sleep 0.1
+    done
+    cat "$3" >&2 || true
+    die "server $1 not listening on port $2 after 10 s"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# ---------------------------------------------------------------- servers
+SERVERS=(evecho tcplua)
+[ -n "$HAPROXY" ] && SERVERS+=(haproxy)
+declare -A PID PORT
+
+PORT[evecho]=$(free_port) || die "no free port"
+taskset -c "$SERVER_CPU" "$TMP/evecho" "${PORT[evecho]}" >"$TMP/evecho.log" 2>&1 &
+PID[evecho]=$!; PIDS+=("$!")
+wait_listen "${PID[evecho]}" "${PORT[evecho]}" "$TMP/evecho.log"
+
+PORT[tcplua]=$(free_port) || die "no free port"
+mkdir -p "$TMP/tcplua-prefix/conf" "$TMP/tcplua-prefix/logs"
+cat >"$TMP/tcplua-prefix/conf/bench.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/tcplua.pid;
+events { worker_connections 20000; }
+tcp { server { listen 127.0.0.1:${PORT[tcplua]}; protocol tcp_lua; access_log off;
+  process_by_lua 'while true do local d = ngx.receive(64, 1) if not d then return end ngx.print(d) ngx.wait_next_request() end'; } }
+EOF
+taskset -c "$SERVER_CPU" "$TMP/tcplua" -p "$TMP/tcplua-prefix/" -c conf/bench.conf >"$TMP/tcplua.log" 2>&1 &
+PID[tcplua]=$!; PIDS+=("$!")
+wait_listen "${PID[tcplua]}" "${PORT[tcplua]}" "$TMP/tcplua.log"
+[ -z "$(pgrep -P "${PID[tcplua]}" || true)" ] || die "tcplua forked despite master_process off; cannot find the single worker"
+
+if [ -n "$HAPROXY" ]; then
+    PORT[haproxy]=$(free_port) || die "no free port"
+    BENCH_DIR=$BENCH_DIR BENCH_HAPROXY_PORT=${PORT[haproxy]} BENCH_MSG=$MSG \
+        taskset -c "$SERVER_CPU" "$HAPROXY" -db -f "$BENCH_DIR/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+    PID[haproxy]=$!; PIDS+=("$!")
+    wait_listen "${PID[haproxy]}" "${PORT[haproxy]}" "$TMP/haproxy.log"
+    [ -z "$(pgrep -P "${PID[haproxy]}" || true)" ] || die "haproxy forked; cannot find the single worker"
+fi
+
+log "bench: $(date -u '+%F %T') UTC, $(nproc) CPUs, servers on CPU $SERVER_CPU, generator on CPU $GEN_CPU"
+log "bench: tcplua $TCPLUA_BIN (built $(date -u -r "$TCPLUA_BIN" '+%F %T'), repo HEAD $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))${HAPROXY:+, $("$HAPROXY" -v 2>/dev/null | awk 'NR == 1 { print $1, $2, $3 }')}"
+log "bench: ${MSG}-byte messages, $ROUNDS rounds of ${SLICE}s slices per workload, $IDLE_CONNS idle connections"
+
+pingpong() {    # PORT CONNS SECONDS PIPE -> pingpong's output line; fails on errors or no trips
+    local out
+    out=$(timeout $(( ${3%.*} + 30 )) taskset -c "$GEN_CPU" "$TMP/pingpong" 127.0.0.1 "$1" "$2" "$MSG" "$3" "$4") \
+        || die "pingpong against port $1 failed: $out"
+    set -- $out
+    [ "$2" -gt 0 ] 2>/dev/null && [ "$8" = 0 ] || die "pingpong: no round trips or errors: $out"
+    echo "$out"
+}
+
+# ---------------------------------------------------------------- memory per idle connection
+# Fresh servers first: the heap has not yet grown and been freed by the load slices.
+declare -A MEM
+log ""
+log "== memory per idle keepalive connection ($IDLE_CONNS connections, one ${MSG}-byte request each)"
+for s in "${SERVERS[@]}"; do
+    pingpong "${PORT[$s]}" 1 0.3 1 >/dev/null     # warm-up: first session, Lua state, JIT
+    settle "${PID[$s]}"
+    before=$(rss_kb "${PID[$s]}")
+    : >"$TMP/idle.out"
+    timeout 300 taskset -c "$GEN_CPU" "$TMP/idle" 127.0.0.1 "${PORT[$s]}" "$IDLE_CONNS" "$MSG" >"$TMP/idle.out" 2>"$TMP/idle.err" &
+    ipid=$!; PIDS+=("$ipid")
+    ready=0
+    for i in $(seq 1 1200); do
+        if grep -q '^ready' "$TMP/idle.out"; then ready=1; break; fi
+        kill -0 "$ipid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ $ready = 1 ] || die "$s: idle connections not established: $(cat "$TMP/idle.err")"
+    settle "${PID[$s]}"
+    after=$(rss_kb "${PID[$s]}")
+    kill -TERM "$ipid" 2>/dev/null || true
+    wait "$ipid" 2>/dev/null || true
+    MEM[$s]=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
+    log "   $s: VmRSS $before kB -> $after kB: ${MEM[$s]} KB per idle connection"
+    settle "${PID[$s]}"
+done
+
+# ---------------------------------------------------------------- CPU per round trip
+declare -A CPT   # "w,server,round" -> server CPU microseconds per round trip
+for w in "${!WL_NAME[@]}"; do
+    log ""
+    log "== ${WL_NAME[$w]} (${WL_CONNS[$w]} conns x ${WL_PIPE[$w]} pipelined)"
+    for r in $(seq 1 "$ROUNDS"); do
+        for s in "${SERVERS[@]}"; do
+            t0=$(ticks "${PID[$s]}")
+            out=$(pingpong "${PORT[$s]}" "${WL_CONNS[$w]}" "$SLICE" "${WL_PIPE[$w]}")
+            t1=$(ticks "${PID[$s]}")
+            rate=$(set -- $out; echo "$2")
+            CPT[$w,$s,$r]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v rate="$rate" -v sec="$SLICE" \
+                'BEGIN { printf "%.4f", d * 1e6 / hz / (rate * sec) }')
+            [ $((t1 - t0)) -gt 0 ] || die "$s used no measurable CPU in a slice (clock tick resolution)"
+            printf '   round %d %-8s %8s trips/s %5d ticks %8.3f us CPU/trip\n' "$r" "$s" "$rate" $((t1 - t0)) "${CPT[$w,$s,$r]}"
+        done
+    done
+done
+
+# ---------------------------------------------------------------- syscalls per batch
+# Not used for the CPU figures: one extra pipelined slice per server under `perf stat` counting
+# syscall tracepoints, to check the design goal of one read and one write(v) per batch.
+SC_W=2   # the "50 connections, 16 pipelined" workload
+declare -A SC
+SC_EV=
+if [ -z "${NO_PERF:-}" ] && command -v perf >/dev/null; then
+    for ev in read recvfrom readv recvmsg write sendto writev sendmsg epoll_wait epoll_pwait; do
+        if perf stat -x, -e "syscalls:sys_enter_$ev" -p "${PID[evecho]}" -- sleep 0.05 >/dev/null 2>&1; then
+            SC_EV="${SC_EV:+$SC_EV,}syscalls:sys_enter_$ev"
+        fi
+    done
+fi
+log ""
+if [ -z "$SC_EV" ]; then
+    log "== syscalls per batch: skipped (perf with syscall tracepoints unavailable; Debian package linux-perf)"
+else
+    log "== syscalls per batch (${WL_NAME[$SC_W]}, one ${SLICE}s slice each under perf stat)"
+    for s in "${SERVERS[@]}"; do
+        timeout $(( ${SLICE%.*} + 30 )) perf stat -x, -e "$SC_EV,raw_syscalls:sys_enter" -p "${PID[$s]}" \
+            -o "$TMP/perf.$s" -- sleep "$(awk -v s="$SLICE" 'BEGIN { print s + 0.6 }')" >/dev/null 2>&1 &
+        ppid=$!; PIDS+=("$ppid")
+        sleep 0.2
+        out=$(pingpong "${PORT[$s]}" "${WL_CONNS[$SC_W]}" "$SLICE" "${WL_PIPE[$SC_W]}")
+        wait "$ppid" || die "perf stat failed on $s: $(cat "$TMP/perf.$s")"
+        rate=$(set -- $out; echo "$2")
+        SC[$s]=$(awk -F, -v b="$(awk -v r="$rate" -v s="$SLICE" -v p="${WL_PIPE[$SC_W]}" 'BEGIN { print r * s / p }')" '
+            $3 ~ /sys_enter_(read|recvfrom|readv|recvmsg)$/    { rd += $1 }
+            $3 ~ /sys_enter_(write|sendto|writev|sendmsg)$/    { wr += $1 }
+            $3 ~ /sys_enter_(epoll_wait|epoll_pwait)$/         { ep += $1 }
+            $3 ~ /raw_syscalls:sys_enter$/                     { all += $1 }
+            END { printf "%.2f reads, %.2f writes, %.2f epoll_waits, %.2f syscalls in all", rd / b, wr / b, ep / b, all / b }' "$TMP/perf.$s")
+        log "   $s: per batch of ${WL_PIPE[$SC_W]}: ${SC[$s]}"
+    done
+fi
+
+# ---------------------------------------------------------------- table
+ratio_median() {  # w server -> median over rounds of (server / evecho) CPU per round trip
+    local r v=()
+    for r in $(seq 1 "$ROUNDS"); do
+        v+=("$(awk -v a="${CPT[$1,$2,$r]}" -v b="${CPT[$1,evecho,$r]}" 'BEGIN { printf "%.4f", a / b }')")
+    done
+    median "${v[@]}"
+}
+sc_total() { printf '%s\n' "${SC[$1]}" | sed 's/.*, \([0-9.]*\) syscalls in all$/\1/'; }
+abs_median() {
+    local r v=()
+    for r in $(seq 1 "$ROUNDS"); do v+=("${CPT[$1,$2,$r]}"); done
+    median "${v[@]}"
+}
+
+log ""
+log "Server CPU per round trip as a multiple of the C libev echo server (median of $ROUNDS paired rounds),"
+log "and worker memory per idle keepalive connection. Reference columns: ../shared/bench/README.md."
+log ""
+fmt='| %-33s | %10s | %8s | %8s | %13s | %17s | %11s |\n'
+printf "$fmt" "workload" "evecho" "tcplua" "HAProxy" "ref OpenResty" "ref 2015 module" "ref HAProxy"
+printf "$fmt" "---" "---" "---" "---" "---" "---" "---"
+for w in "${!WL_NAME[@]}"; do
+    e=$(abs_median "$w" evecho)
+    t=$(ratio_median "$w" tcplua)
+    if [ -n "$HAPROXY" ]; then h=$(printf '%.2fx' "$(ratio_median "$w" haproxy)"); else h="skipped"; fi
+    printf "$fmt" "${WL_NAME[$w]}" "$(printf '%.2f us' "$e")" "$(printf '%.2fx' "$t")" "$h" \
+        "${REF_OR[$w]}" "${REF_2015[$w]}" "${REF_HAP[$w]}"
+done
+printf "$fmt" "KB per idle keepalive connection" "${MEM[evecho]} KB" "${MEM[tcplua]} KB" \
+    "$([ -n "$HAPROXY" ] && echo "${MEM[haproxy]} KB" || echo skipped)" "$REF_MEM_OR" "$REF_MEM_2015" "$REF_MEM_HAP"
+if [ -n "$SC_EV" ]; then
+    printf "$fmt" "syscalls per batch (16 pipelined)" "$(sc_total evecho)" "$(sc_total tcplua)" \
+        "$([ -n "$HAPROXY" ] && sc_total haproxy || echo skipped)" "" "" ""
+fi
+log "(evecho column: its absolute CPU per round trip; reference C echo memory: $REF_MEM_C)"
+
+# Anything the servers logged at error level or worse is worth a look.
+if grep -qE '\[(error|crit|alert|emerg)\]' "$TMP/tcplua-prefix/logs/error.log" 2>/dev/null; then
+    log ""
+    log "bench: tcplua logged errors (first 5):"
+    grep -E '\[(error|crit|alert|emerg)\]' "$TMP/tcplua-prefix/logs/error.log" | head -5
+fi
+for s in "${SERVERS[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during the run"
+done
