@@ -60,10 +60,10 @@ static int l_receive(lua_State *L)
 {
     conn_t *c = session_conn(L);
     lua_Integer total = check_int(L, 1, 0);
-    lua_Integer atleast = check_int(L, 2, total);
     long max = c->vs->conf->s.client_max_body_size;
     if (total < 1) return luaL_argerror(L, 1, "total must be at least 1");
     if (total > max) return luaL_argerror(L, 1, lua_pushfstring(L, "total exceeds client_max_body_size %d", (int)max));
+    lua_Integer atleast = check_int(L, 2, total);
     if (atleast < 1 || atleast > total) return luaL_argerror(L, 2, "atleast must be in [1, total]");
     c->want_total = (size_t)total;
     c->want_atleast = (size_t)atleast;

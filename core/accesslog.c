@@ -29,6 +29,7 @@ static int var(const conn_t *c, const char *name, size_t n, char *out, size_t ou
 
 static int append(vserver_t *vs, const char *p, size_t n)
 {
+    if (n == 0) return 0;
     if (vs->access_len + n > vs->access_cap) {
         size_t cap = vs->access_cap ? vs->access_cap * 2 : 4096;
         while (cap < vs->access_len + n) cap *= 2;

@@ -120,6 +120,7 @@ void conn_log(conn_t *c, int level, const char *fmt, ...)
 int conn_out_append(conn_t *c, const char *p, size_t n)
 {
     outbuf_t *o = &c->out;
+    if (n == 0) return 0;
     if (o->len + n > o->cap) {
         size_t cap = o->cap ? o->cap : 1024;
         while (cap < o->len + n) cap *= 2;

@@ -1,0 +1,178 @@
+"""Client: a TCP connection with bounded-time reads that fail with what was received.
+
+Every read takes a timeout and never hangs the suite; on failure the message shows the bytes
+that did arrive, which is most of a diagnosis. Bytes read past what a call returns stay
+buffered for the next call.
+"""
+import select
+import socket
+import struct
+import time
+
+
+def _bytes(data):
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _show(data, limit=400):
+    text = repr(bytes(data[:limit]))
+    return text + ("... (%d bytes)" % len(data) if len(data) > limit else "")
+
+
+class Client:
+    def __init__(self, sock, label="client"):
+        self.sock = sock
+        self.label = label
+        self.buf = bytearray()
+        self.eof = False      # peer closed (FIN or RST); later reads return what is buffered
+        self.reset = False    # the close was an RST, not a FIN
+        # Each send is meant to reach the server as written; Nagle would merge delayed pieces.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # -- sending ----------------------------------------------------------------------------
+    def send(self, data):
+        data = _bytes(data)
+        self.sock.sendall(data)
+        return len(data)
+
+    sendall = send
+
+    def send_chunks(self, data, sizes, delay=0.05):
+        """Send `data` in pieces of `sizes` bytes (the rest goes last), pausing `delay` s
+        between pieces so each one reaches the server as its own read."""
+        data = _bytes(data)
+        pos = 0
+        pieces = []
+        for size in sizes:
+            pieces.append(data[pos:pos + size])
+            pos += size
+        if pos < len(data):
+            pieces.append(data[pos:])
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(delay)
+            self.sock.sendall(piece)
+
+    def send_bytewise(self, data, delay=0.02):
+        """Send one byte at a time: the harshest split a reader must cope with."""
+        data = _bytes(data)
+        self.send_chunks(data, [1] * len(data), delay)
+
+    def shutdown_write(self):
+        """Half-close: the server reads EOF while this side can still read its reply."""
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def close(self):
+        self.sock.close()
+
+    def abort(self):
+        """Close with an RST instead of a FIN (SO_LINGER with a zero timeout)."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    # -- receiving --------------------------------------------------------------------------
+    def _fill(self, deadline):
+        """Read once into the buffer. True if bytes or EOF arrived, False on timeout."""
+        if self.eof:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            self.eof = self.reset = True
+            return True
+        if not data:
+            self.eof = True
+        self.buf += data
+        return True
+
+    def _take(self, n):
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def _fail(self, what, timeout):
+        __tracebackhide__ = True
+        state = "the peer closed the connection" if self.eof else "timed out after %gs" % timeout
+        raise AssertionError("%s: %s: %s; received %s" % (self.label, what, state, _show(self.buf)))
+
+    def recv_exactly(self, n, timeout=5):
+        """Exactly n bytes; fails if the connection closes or time runs out first."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while len(self.buf) < n:
+            if self.eof or not self._fill(deadline):
+                self._fail("recv_exactly(%d)" % n, timeout)
+        return self._take(n)
+
+    def recv_until(self, delim, timeout=5):
+        """Bytes up to and including `delim`."""
+        __tracebackhide__ = True
+        delim = _bytes(delim)
+        deadline = time.monotonic() + timeout
+        while True:
+            i = self.buf.find(delim)
+            if i >= 0:
+                return self._take(i + len(delim))
+            if self.eof or not self._fill(deadline):
+                self._fail("recv_until(%r)" % delim, timeout)
+
+    def recv_line(self, timeout=5):
+        """One line including its b"\\n"."""
+        __tracebackhide__ = True
+        return self.recv_until(b"\n", timeout)
+
+    def recv_some(self, timeout=5):
+        """Whatever is available (at least one byte); fails on close or timeout."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while not self.buf:
+            if self.eof or not self._fill(deadline):
+                self._fail("recv_some()", timeout)
+        return self._take(len(self.buf))
+
+    def recv_until_close(self, timeout=5):
+        """Everything until the peer closes (FIN or RST); fails if still open at timeout."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            if not self._fill(deadline):
+                self._fail("recv_until_close()", timeout)
+        return self._take(len(self.buf))
+
+    def expect_closed(self, timeout=5):
+        """The peer closes (FIN or RST) without sending any further byte."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while not self.eof and not self.buf:
+            if not self._fill(deadline):
+                self._fail("expect_closed()", timeout)
+        if self.buf:
+            raise AssertionError("%s: expected the connection to close, got %s%s" % (
+                self.label, _show(self.buf), " and then close" if self.eof else ""))
+
+    def expect_silence(self, seconds=0.3):
+        """Nothing arrives and the connection stays open for `seconds`. This is the one
+        place a fixed wait is acceptable: absence can only be observed over time."""
+        __tracebackhide__ = True
+        if self.buf or self.eof:
+            raise AssertionError("%s: expected silence, but already %s" % (
+                self.label, "closed" if self.eof else "received " + _show(self.buf)))
+        readable, _, _ = select.select([self.sock], [], [], seconds)
+        if readable:
+            self._fill(time.monotonic() + 1)
+            what = "received " + _show(self.buf) if self.buf else (
+                "the connection was " + ("reset" if self.reset else "closed"))
+            raise AssertionError("%s: expected %gs of silence, but %s" % (self.label, seconds, what))
+
+    # Lets `with srv.connect() as c:` close the socket even when an assertion fails.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

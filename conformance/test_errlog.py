@@ -1,0 +1,215 @@
+"""SPEC §7 error log: line format, level filtering, and server/tcp-level error_log files.
+
+Lines are produced by scripts (`ngx.log`, in sessions and in init_by_lua) and by the
+implementation itself (`access forbidden by rule`), and read back from the log files.
+"""
+import re
+import time
+
+import pytest
+
+from test_process import LUA_PID, MODES, SINGLE, children, reap_leftovers
+
+spec = pytest.mark.spec
+assert reap_leftovers   # autouse fixture, imported to apply here
+
+DATE = r"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)"
+LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
+LUA_LEVELS = ["EMERG", "ALERT", "CRIT", "ERR", "WARN", "NOTICE", "INFO", "DEBUG"]
+
+
+def server_block(port, code, extra=""):
+    return """
+    server {
+        listen 127.0.0.1:@PORT%d@;
+        protocol tcp_lua;
+        %s
+        process_by_lua '%s';
+    }""" % (port, extra, code)
+
+
+def lines_with(text, needle):
+    return [line for line in text.splitlines() if needle in line]
+
+
+def check_local_time(stamp):
+    """The line's time is the local time now (a few seconds of slack)."""
+    __tracebackhide__ = True
+    then = time.mktime(time.strptime(stamp, "%Y/%m/%d %H:%M:%S"))
+    assert abs(then - time.time()) < 5, "line time %s is not the local time now (%s)" % (
+        stamp, time.strftime("%Y/%m/%d %H:%M:%S"))
+
+
+# -- errlog.format --------------------------------------------------------------------------------
+@spec("errlog.format")
+@pytest.mark.parametrize("mode", MODES)
+def test_connection_line_format(server, mode):
+    """errlog.format: Each error-log line MUST have the form
+    `YYYY/MM/DD HH:MM:SS [LEVEL] PID#0: MESSAGE`, with `*N ` (the connection number) before
+    the message and `, client: ADDR, server: ADDR:PORT` after it for lines about a
+    connection. (PID: the process that wrote it, here the one serving the session.)"""
+    srv = server(tcp=server_block(
+        0, 'local pid = %s ngx.log(ngx.ERR, "probe from ", pid) ngx.say(pid)' % LUA_PID),
+        main=mode)
+    pids = []
+    for _ in range(3):
+        pid = int(srv.connect().recv_until_close())
+        if mode == SINGLE:
+            assert pid == srv.pid
+        else:
+            assert pid in children(srv.pid)
+        pids.append(pid)
+    line_re = (r"^%s \[error\] (\d+)#0: \*(\d+) \[lua\] .*probe from (\d+), client: "
+               r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, srv.port))
+    srv.wait_log(r"probe from %d\b" % pids[-1])
+    lines = lines_with(srv.error_log(), "probe from")
+    assert len(lines) == 3, lines
+    numbers = set()
+    for line, pid in zip(lines, pids):
+        m = re.fullmatch(line_re, line)
+        assert m, "line %r does not match %r" % (line, line_re)
+        check_local_time(m.group(1))
+        assert int(m.group(2)) == int(m.group(4)) == pid, (
+            "line written by PID %s, session served by %d" % (m.group(2), pid))
+        numbers.add((pid, int(m.group(3))))
+    # Distinct per process (whether numbers are unique across workers is not specified).
+    assert len(numbers) == 3, "three connections got the (pid, number) pairs %r" % sorted(numbers)
+
+
+@spec("errlog.format")
+def test_line_outside_connections(server):
+    """errlog.format: a line not about a connection (here ngx.log in init_by_lua) has the
+    form `YYYY/MM/DD HH:MM:SS [LEVEL] PID#0: MESSAGE`, without `*N ` and without
+    `, client: ...`."""
+    srv = server(tcp="init_by_lua 'ngx.log(ngx.WARN, \"from init\")';\n" + server_block(
+        0, 'ngx.say("ok")'))
+    assert srv.connect().recv_until_close() == b"ok\n"
+    lines = lines_with(srv.error_log(), "from init")
+    assert len(lines) == 1, lines
+    m = re.fullmatch(r"%s \[warn\] %d#0: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
+    assert m, "line %r is not `DATE TIME [warn] PID#0: MESSAGE` (PID %d)" % (lines[0], srv.pid)
+    assert ", client:" not in lines[0] and ", server:" not in lines[0]
+    check_local_time(m.group(1))
+
+
+@spec("errlog.format")
+def test_level_names(server):
+    """errlog.format: LEVEL is the level's name: emerg, alert, crit, error, warn, notice,
+    info, debug."""
+    code = " ".join('ngx.log(ngx.%s, "lvl %s")' % (n, n) for n in LUA_LEVELS) + ' ngx.say("ok")'
+    srv = server(tcp=server_block(0, code), main="error_log logs/error.log debug;\n")
+    assert srv.connect().recv_until_close() == b"ok\n"
+    srv.wait_log("lvl DEBUG")
+    for name, lua in zip(LEVELS, LUA_LEVELS):
+        srv.wait_log(r"^%s \[%s\] \d+#0: \*\d+ \[lua\] .*lvl %s, client: " % (DATE, name, lua),
+                     timeout=1)
+
+
+# -- errlog.level ---------------------------------------------------------------------------------
+def _levels_code():
+    # Least severe first: once the emerg line is in the file, every other one would be too.
+    return " ".join('ngx.log(ngx.%s, "at %s")' % (n, n) for n in reversed(LUA_LEVELS)) + \
+        ' ngx.say("ok")'
+
+
+@spec("errlog.level", "dir.error_log")
+@pytest.mark.parametrize("directive,threshold", [
+    ("error_log logs/error.log debug;", "debug"),
+    ("error_log logs/error.log info;", "info"),
+    ("error_log logs/error.log warn;", "warn"),
+    ("error_log logs/error.log crit;", "crit"),
+    ("error_log logs/error.log emerg;", "emerg"),
+    ("error_log logs/error.log;", "error"),                  # default level
+])
+def test_main_level_filters(server, directive, threshold):
+    """errlog.level: A line MUST be written only if its level is at or above (more severe
+    than) the `error_log` level of its context. dir.error_log: the level defaults to
+    `error`."""
+    srv = server(tcp=server_block(0, _levels_code()), main=directive + "\n")
+    assert srv.connect().recv_until_close() == b"ok\n"
+    srv.wait_log(r"\[emerg\] .*at EMERG")
+    log = srv.error_log()
+    cut = LEVELS.index(threshold)
+    for i, lua in enumerate(LUA_LEVELS):
+        present = bool(lines_with(log, "at %s," % lua))
+        assert present == (i <= cut), "level %s with error_log level %s: %s" % (
+            LEVELS[i], threshold, "written" if present else "missing")
+
+
+@spec("errlog.level")
+def test_server_level_and_main_level(server):
+    """errlog.level: the level of the line's context decides: a server's `error_log ... warn`
+    filters its sessions' lines, while the main `error_log` (debug) serves lines outside
+    servers (init_by_lua)."""
+    srv = server(
+        tcp="init_by_lua 'ngx.log(ngx.INFO, \"init info\")';\n" + server_block(
+            0, 'ngx.log(ngx.INFO, "session info") ngx.log(ngx.WARN, "session warn") '
+               'ngx.say("ok")', "error_log logs/server.log warn;"),
+        main="error_log logs/error.log debug;\n")
+    assert srv.connect().recv_until_close() == b"ok\n"
+    srv.wait_file("logs/server.log", r"session warn, client: 127\.0\.0\.1, server: ")
+    srv.wait_log(r"\[info\] \d+#0: \[lua\] .*init info")
+    assert not lines_with(srv.read("logs/server.log"), "session info")
+    assert not lines_with(srv.error_log(), "session info")
+
+
+@spec("errlog.level")
+def test_main_level_for_lines_outside_servers(server):
+    """errlog.level: the main `error_log` serves lines outside servers: with
+    `error_log ... notice` in main, init_by_lua's notice line is written and its info line
+    is not, whatever the server's level."""
+    srv = server(
+        tcp="init_by_lua 'ngx.log(ngx.INFO, \"init info\") ngx.log(ngx.NOTICE, \"init notice\")';\n"
+            + server_block(0, 'ngx.say("ok")', "error_log logs/server.log debug;"),
+        main="error_log logs/error.log notice;\n")
+    assert srv.connect().recv_until_close() == b"ok\n"
+    srv.wait_log(r"\[notice\] \d+#0: \[lua\] .*init notice")
+    assert not lines_with(srv.error_log(), "init info")
+    assert not lines_with(srv.read("logs/server.log"), "init ")
+
+
+# -- errlog.server --------------------------------------------------------------------------------
+@spec("errlog.server", "dir.error_log")
+def test_server_error_log_gets_its_connections(server):
+    """errlog.server: `error_log` in a `server` block MUST receive the lines of that
+    server's connections, scripts' and the implementation's (`access forbidden by rule`).
+    dir.error_log: a server without one uses the tcp block's, which defaults to the main
+    one; a server with one does not write to the main log."""
+    srv = server(tcp=(
+        server_block(0, 'ngx.log(ngx.ERR, "from a") ngx.say("a")', "error_log logs/a.log info;")
+        + server_block(1, 'ngx.log(ngx.ERR, "from b") ngx.say("b")')
+        + server_block(2, 'ngx.say("c")', "error_log logs/c.log; deny all;")),
+        main="error_log logs/error.log debug;\n")
+    assert srv.connect(0).recv_until_close() == b"a\n"
+    assert srv.connect(1).recv_until_close() == b"b\n"
+    srv.connect(2).expect_closed()
+    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#0: \*\d+ \[lua\] .*from a, client: "
+                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, srv.ports[0]))
+    srv.wait_log(r"\[error\] .*from b, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$"
+                 % srv.ports[1])
+    srv.wait_file("logs/c.log", r"\[error\] \d+#0: \*\d+ access forbidden by rule, client: "
+                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.ports[2])
+    main = srv.error_log()
+    assert not lines_with(main, "from a"), "server a's line also went to the main log"
+    assert not lines_with(main, "access forbidden"), "server c's line went to the main log"
+    assert not lines_with(srv.read("logs/a.log"), "from b")
+
+
+@spec("errlog.server")
+def test_tcp_error_log_gets_its_servers(server):
+    """errlog.server: `error_log` in a `tcp` block MUST receive the lines of the
+    connections of its servers (those without their own)."""
+    srv = server(tcp="error_log logs/tcp.log info;\n" + (
+        server_block(0, 'ngx.log(ngx.INFO, "from a") ngx.say("a")')
+        + server_block(1, 'ngx.log(ngx.INFO, "from b") ngx.log(ngx.ERR, "b err") ngx.say("b")',
+                       "error_log logs/b.log;")),
+        main="error_log logs/error.log debug;\n")
+    assert srv.connect(0).recv_until_close() == b"a\n"
+    assert srv.connect(1).recv_until_close() == b"b\n"
+    srv.wait_file("logs/tcp.log", r"\[info\] \d+#0: \*\d+ \[lua\] .*from a, client: "
+                                  r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.ports[0])
+    assert not lines_with(srv.error_log(), "from a")
+    # b has its own log at the default level (error): its info line goes nowhere.
+    srv.wait_file("logs/b.log", r"\[error\] .*b err, client: ")
+    assert not lines_with(srv.read("logs/b.log"), "from b")
+    assert not lines_with(srv.read("logs/tcp.log"), "from b")

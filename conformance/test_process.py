@@ -1,0 +1,833 @@
+"""SPEC §4 Process model: single process, master and workers, daemon, pid file, respawn,
+listening sockets and their options, worker_connections, allow/deny.
+
+Everything is judged from outside: which process answers a connection (a script reads its
+own PID from /proc/self/stat and says it), the process tree and socket tables in /proc (and
+`ss`), exit codes, the pid file and the error log.
+
+This module also holds the process helpers that test_signals.py, test_errlog.py and
+test_accesslog.py import (the harness has no process-tree support yet): PIDs, children,
+bounded polling, CLI runs in an instance's prefix, configuration rewrites, and an autouse
+fixture that kills whatever the case left running (daemons, orphaned workers).
+"""
+import ctypes
+import errno
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from tcplua_harness import Client
+from tcplua_harness.prefix import fill
+
+spec = pytest.mark.spec
+
+# -- Lua snippets ---------------------------------------------------------------------------------
+# The PID of the process running the script, as a string: observable by any script.
+LUA_PID = 'io.open("/proc/self/stat"):read("*l"):match("^%d+")'
+
+# Says the PID of the worker serving the connection. It first keeps that worker's event loop
+# busy for 30 ms, so that connections arriving meanwhile are accepted by another worker:
+# a burst of connections then reaches every worker without relying on the kernel's wake-up
+# order.
+PID_LUA = """
+local pid = %s
+local t = os.clock()
+while os.clock() - t < 0.03 do end
+ngx.say(pid)
+""" % LUA_PID
+
+# A server on @PORT9@ answering with the serving worker's PID (see PID_LUA).
+PID_SERVER = """
+    server {
+        listen 127.0.0.1:@PORT9@;
+        protocol tcp_lua;
+        process_by_lua_file conf/pid.lua;
+    }"""
+PID_PORT = 9
+
+SINGLE = "master_process off;\n"
+MASTER = "master_process on;\nworker_processes 2;\n"
+MODES = [pytest.param(SINGLE, id="single"), pytest.param(MASTER, id="master")]
+
+
+# -- processes ------------------------------------------------------------------------------------
+def proc_stat(pid):
+    """(state, ppid, session) of a process from /proc/PID/stat, None if it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[3])
+
+
+def alive(pid):
+    """The process exists and is not a zombie."""
+    st = proc_stat(pid)
+    return st is not None and st[0] not in "ZXx"
+
+
+def all_pids():
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def children(pid):
+    """Live (non-zombie) child processes of pid."""
+    kids = []
+    for p in all_pids():
+        st = proc_stat(p)
+        if st and st[1] == pid and st[0] not in "ZXx":
+            kids.append(p)
+    return sorted(kids)
+
+
+def wait_until(predicate, timeout, what):
+    """Poll predicate() every 20 ms until it returns a true value (returned); fail after
+    timeout seconds with `what` in the message."""
+    __tracebackhide__ = True
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("after %gs: %s" % (timeout, what() if callable(what) else what))
+        time.sleep(0.02)
+
+
+def listening_inodes(port):
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid):
+    inodes = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _subreaper():
+    # Orphans of the case (a daemonized server, workers whose master died) are re-parented
+    # to this process instead of init, so teardown can find and kill them by PID.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _children_of_me():
+    me = os.getpid()
+    kids = {}
+    for p in all_pids():
+        st = proc_stat(p)
+        if st and st[1] == me:
+            kids[p] = st[0]
+    return kids
+
+
+def _reap_leftovers(before):
+    """Kill (by PID) and reap every child of this process that was not there before the
+    case: what the case left running (adopted daemons and orphaned workers included)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        kids = {p: st for p, st in _children_of_me().items() if p not in before}
+        if not kids:
+            return
+        for pid, state in kids.items():
+            if state not in "ZXx":
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def reap_leftovers():
+    """Autouse: set up before `server`, so it runs after the harness stopped its servers."""
+    _subreaper()
+    before = set(_children_of_me())
+    yield
+    _reap_leftovers(before)
+
+
+# -- talking to servers ---------------------------------------------------------------------------
+def serving_pids(srv, want, port_index=PID_PORT, rounds=30, burst=4):
+    """Connect in bursts to a PID_LUA server until `want` distinct PIDs answered (or rounds
+    run out); returns {pid: connections served}. Every connection must get exactly one PID
+    line and then be closed."""
+    __tracebackhide__ = True
+    seen = {}
+    for _ in range(rounds):
+        clients = [srv.connect(port_index) for _ in range(burst)]
+        for c in clients:
+            reply = c.recv_until_close(5)
+            assert re.fullmatch(rb"\d+\n", reply), "expected one PID line, got %r" % reply
+            pid = int(reply)
+            seen[pid] = seen.get(pid, 0) + 1
+            c.close()
+        if len(seen) >= want:
+            break
+    return seen
+
+
+def connect_raw(port, host="127.0.0.1", timeout=2):
+    """A harness Client not tied to an Instance (for servers the harness did not start)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family)
+    sock.settimeout(timeout)
+    sock.connect((host, port))
+    return Client(sock, "raw:%d" % port)
+
+
+def refused(port, host="127.0.0.1"):
+    """True when a TCP connect to host:port is refused right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family)
+    sock.settimeout(1)
+    try:
+        sock.connect((host, port))
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return False
+
+
+def poll_reply(srv, port_index, want, timeout=5):
+    """Connect repeatedly until a connection's first line is `want` (bytes); bounded."""
+    __tracebackhide__ = True
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            c = srv.connect(port_index, timeout=2)
+            line = c.recv_line(2)
+            c.close()
+        except (OSError, AssertionError) as exc:
+            last = exc
+        else:
+            if line == want:
+                return
+            last = line
+        if time.monotonic() > deadline:
+            raise AssertionError("no connection to port index %d answered %r within %gs; last: %r"
+                                 % (port_index, want, timeout, last))
+        time.sleep(0.05)
+
+
+# -- driving the implementation ------------------------------------------------------------------
+def run_cli(adapter, prefix, args, cwd, timeout=10):
+    """Run the binary with -p PREFIX -c CONF plus args; returns (rc, stdout, stderr). Output
+    goes to files, not pipes: a daemon may keep its inherited descriptors open."""
+    __tracebackhide__ = True
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = adapter.popen(adapter.conf_args(prefix) + list(args), cwd, out, err)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    assert rc is not None, "%s %s did not exit within %ss; stderr:\n%s" % (
+        adapter.bin, " ".join(args), timeout, stderr)
+    return rc, stdout, stderr
+
+
+def rewrite(srv, tcp=None, main="", files=None):
+    """Replace the configuration (composed like the harness does) and files of a running
+    instance, placeholders filled in; for reload cases."""
+    for rel, content in (files or {}).items():
+        (srv.prefix / rel).write_text(fill(content, srv.ports, srv.prefix))
+    if tcp is not None:
+        text = fill(srv.adapter.compose_config(tcp, main), srv.ports, srv.prefix)
+        (srv.prefix / srv.adapter.conf_name).write_text(text)
+
+
+def read_pid_file(path):
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def has_ipv6_loopback():
+    try:
+        s = socket.socket(socket.AF_INET6)
+    except OSError:
+        return False
+    try:
+        s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# =================================================================================================
+HELLO = """
+    server {
+        listen 127.0.0.1:@PORT0@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }"""
+
+INIT_FILES = {
+    "conf/pid.lua": PID_LUA,
+    # INIT_PID: the process that ran init_by_lua; each run also appends it to a file.
+    "conf/init.lua": """
+INIT_PID = %s
+G = "set-by-init"
+local f = io.open("@PREFIX@/logs/init-runs.txt", "a")
+f:write(INIT_PID, "\\n")
+f:close()
+""" % LUA_PID,
+    "conf/who.lua": "ngx.say(%s, ' ', INIT_PID, ' ', G)\n" % LUA_PID,
+}
+
+WHO = """
+    init_by_lua_file conf/init.lua;
+    server {
+        listen 127.0.0.1:@PORT0@;
+        protocol tcp_lua;
+        process_by_lua_file conf/who.lua;
+    }""" + PID_SERVER
+
+
+def who(srv):
+    """(serving pid, init pid, G) said by one connection to who.lua."""
+    c = srv.connect()
+    pid, init_pid, g = c.recv_until_close().decode().split()
+    return int(pid), int(init_pid), g
+
+
+# -- proc.single ----------------------------------------------------------------------------------
+@spec("proc.single")
+def test_single_process_serves_every_connection(server):
+    """proc.single: With `master_process off` the implementation MUST run as one process
+    that opens the listeners, runs `init_by_lua*` and serves every connection;
+    `worker_processes` is then ignored (here 4: still no child process)."""
+    srv = server(tcp=WHO, main="master_process off;\nworker_processes 4;\n", files=INIT_FILES)
+    for _ in range(8):
+        assert who(srv) == (srv.pid, srv.pid, "set-by-init")
+    assert set(serving_pids(srv, 2, rounds=5)) == {srv.pid}
+    assert children(srv.pid) == [], "master_process off, yet the server has child processes"
+    assert (srv.prefix / "logs/init-runs.txt").read_text() == "%d\n" % srv.pid
+
+
+# -- proc.master / proc.workers.share -------------------------------------------------------------
+@spec("proc.master")
+def test_master_runs_init_once_and_serves_nothing(server):
+    """proc.master: With `master_process on` a master process MUST open every listening
+    socket and run `init_by_lua*` once, then start `worker_processes` worker processes that
+    share the sockets and serve connections; the master serves no connection itself."""
+    srv = server(tcp=WHO, main=MASTER, files=INIT_FILES)
+    master = srv.pid
+    workers = wait_until(lambda: len(children(master)) == 2 and children(master), 5,
+                         lambda: "master %d has children %r, expected 2 workers" % (
+                             master, children(master)))
+    seen = serving_pids(srv, 2)
+    assert master not in seen, "the master served %d connection(s)" % seen[master]
+    assert set(seen) == set(workers), "served by %r; the master's children are %r" % (
+        sorted(seen), workers)
+    # init_by_lua ran once, in the master: the workers inherited its globals.
+    assert (srv.prefix / "logs/init-runs.txt").read_text() == "%d\n" % master
+    for _ in range(4):
+        pid, init_pid, _g = who(srv)
+        assert pid in workers and init_pid == master
+    # The master holds every listening socket itself.
+    for port in (srv.ports[0], srv.ports[PID_PORT]):
+        assert listening_inodes(port) & socket_inodes(master), (
+            "the master does not hold the listening socket of port %d" % port)
+
+
+@spec("proc.workers.share")
+@pytest.mark.parametrize("count", [2, 3])
+def test_workers_share_one_port(server, count):
+    """proc.workers.share: With several workers, connections to one port MUST be served by
+    the workers (each connection by exactly one worker); every worker MUST run the same
+    scripts with the globals set by `init_by_lua*`."""
+    srv = server(tcp=WHO, main="master_process on;\nworker_processes %d;\n" % count,
+                 files=INIT_FILES)
+    seen = serving_pids(srv, count)     # each connection: exactly one PID line, then closed
+    assert len(seen) == count, "after %d connections only workers %r answered" % (
+        sum(seen.values()), sorted(seen))
+    # Same script and same init globals in every worker.
+    answers = set()
+    for _ in range(30):
+        pid, init_pid, g = who(srv)
+        answers.add(pid)
+        assert (init_pid, g) == (srv.pid, "set-by-init")
+    assert answers <= set(seen)
+
+
+# -- proc.daemon ----------------------------------------------------------------------------------
+@spec("proc.daemon", "proc.pid", "cli.signal")
+@pytest.mark.parametrize("main", [
+    pytest.param("daemon on;\nmaster_process on;\nworker_processes 1;\n", id="master"),
+    pytest.param("daemon on;\nmaster_process off;\n", id="single"),
+])
+def test_daemon_on_detaches(impl, main):
+    """proc.daemon: With `daemon on` the implementation MUST detach from the terminal (the
+    command returns 0 once the server is started) and continue in the background.
+    proc.pid: the pid file holds the background process's PID and is removed at exit.
+    cli.signal: `-s stop` sends TERM to that PID and exits 0."""
+    prefix = impl.prefix(tcp=HELLO, main=main)
+    port = prefix.ports[0]
+    pid_path = prefix.path / "logs/tcplua.pid"
+    started = time.monotonic()
+    rc, _out, err = run_cli(impl.adapter, prefix.path, [], prefix.cwd, timeout=10)
+    assert rc == 0, "daemon start exited %s; stderr:\n%s" % (rc, err)
+    assert time.monotonic() - started < 10
+    # Started: the listener is open by the time the command has returned.
+    c = connect_raw(port)
+    assert c.recv_until_close(5) == b"hello\n"
+    text = wait_until(lambda: (read_pid_file(pid_path) or "").endswith("\n") and
+                      read_pid_file(pid_path), 5, "no pid file %s" % pid_path)
+    assert re.fullmatch(r"\d+\n", text), "pid file holds %r" % text
+    pid = int(text)
+    assert alive(pid), "the pid file names %d, which is not running" % pid
+    assert os.getsid(pid) != os.getsid(0), "the daemon did not detach (same session)"
+    # Stop it through the command line.
+    rc, _out, err = run_cli(impl.adapter, prefix.path, ["-s", "stop"], prefix.cwd)
+    assert rc == 0, "-s stop exited %s; stderr:\n%s" % (rc, err)
+    wait_until(lambda: not alive(pid), 5, "daemon %d still running after -s stop" % pid)
+    wait_until(lambda: not pid_path.exists(), 2, "pid file left behind after exit")
+    wait_until(lambda: refused(port), 2, "port %d still accepting after exit" % port)
+
+
+@spec("proc.daemon")
+@pytest.mark.parametrize("mode", MODES)
+def test_daemon_off_stays_in_foreground(server, mode):
+    """proc.daemon: with `daemon off` it stays in the foreground: the process started is
+    the one that keeps running and serving (its PID is in the pid file)."""
+    srv = server(tcp=HELLO, main="daemon off;\n" + mode)
+    c = srv.connect()
+    assert c.recv_until_close() == b"hello\n"
+    assert srv.proc.poll() is None, "the foreground process returned"
+    assert read_pid_file(srv.prefix / "logs/tcplua.pid") == "%d\n" % srv.pid
+
+
+# -- proc.pid ------------------------------------------------------------------------------------
+@spec("proc.pid")
+@pytest.mark.parametrize("mode", MODES)
+def test_pid_file_written_and_removed(server, mode):
+    """proc.pid: The master (or the single process) MUST write its PID and a newline to the
+    `pid` file once its listeners are open, and remove the file when it exits."""
+    srv = server(tcp=HELLO, main=mode + "pid logs/other.pid;\n")
+    path = srv.prefix / "logs/other.pid"
+    srv.wait_path("logs/other.pid")
+    wait_until(lambda: read_pid_file(path) == "%d\n" % srv.pid, 2,
+               lambda: "pid file holds %r, expected %r" % (read_pid_file(path), "%d\n" % srv.pid))
+    srv.signal(signal.SIGTERM)
+    assert srv.wait_exit(5) == 0
+    assert not path.exists(), "pid file still there after exit"
+
+
+@spec("proc.pid")
+@pytest.mark.parametrize("mode", MODES)
+def test_pid_file_appears_once_listening(server, mode):
+    """proc.pid: the pid file is written once the listeners are open: as soon as it holds
+    a PID, a connection is served."""
+    srv = server(tcp=HELLO, main=mode, wait=False)
+    path = srv.prefix / "logs/tcplua.pid"
+
+    def written():
+        if srv.proc.poll() is not None:
+            raise AssertionError("server exited with %s\n%s" % (
+                srv.proc.returncode, srv.diagnostics()))
+        return (read_pid_file(path) or "").endswith("\n")
+    wait_until(written, 10, "no pid file")
+    c = srv.connect()
+    assert c.recv_until_close() == b"hello\n"
+
+
+# -- proc.respawn ---------------------------------------------------------------------------------
+RESPAWN = PID_SERVER + """
+    server {
+        listen 127.0.0.1:@PORT0@;
+        protocol tcp_lua;
+        process_by_lua 'os.exit(3)';
+    }"""
+
+
+def _two_workers(srv):
+    return wait_until(lambda: len(children(srv.pid)) == 2 and children(srv.pid), 5,
+                      lambda: "master has children %r, expected 2" % children(srv.pid))
+
+
+@spec("proc.respawn")
+def test_worker_killed_is_logged_and_replaced(server):
+    """proc.respawn: A worker that exits without being asked to MUST be logged at `alert`
+    level (`worker process PID exited on signal N`) and replaced by a new worker."""
+    srv = server(tcp=RESPAWN, main=MASTER, files={"conf/pid.lua": PID_LUA})
+    seen = serving_pids(srv, 2)
+    assert len(seen) == 2, "only workers %r answered" % sorted(seen)
+    victim, other = sorted(seen)
+    os.kill(victim, signal.SIGKILL)
+    srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#0: "
+                 r"worker process %d exited on signal 9\b" % (srv.pid, victim))
+    workers = wait_until(lambda: (lambda k: len(k) == 2 and victim not in k and k)(
+        children(srv.pid)), 5, lambda: "master's children: %r (killed %d)" % (
+            children(srv.pid), victim))
+    new = (set(workers) - {other}).pop()
+    seen = serving_pids(srv, 2)
+    assert victim not in seen
+    assert new in seen, "the new worker %d served nothing; answers from %r" % (new, sorted(seen))
+
+
+@spec("proc.respawn")
+def test_worker_exiting_with_code_is_logged_and_replaced(server):
+    """proc.respawn: a worker that exits by itself (a script calls os.exit(3)) MUST be
+    logged at `alert` level as `worker process PID exited with code 3` and replaced."""
+    srv = server(tcp=RESPAWN, main=MASTER, files={"conf/pid.lua": PID_LUA})
+    before = _two_workers(srv)
+    c = srv.connect()
+    c.expect_closed(5)
+    m = srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#0: "
+                     r"worker process (\d+) exited with code 3\b" % srv.pid)
+    gone = int(m.group(1))
+    assert gone in before
+    wait_until(lambda: (lambda k: len(k) == 2 and gone not in k)(children(srv.pid)), 5,
+               lambda: "master's children: %r (exited %d)" % (children(srv.pid), gone))
+    assert len(serving_pids(srv, 2)) == 2
+
+
+# -- proc.listen.options --------------------------------------------------------------------------
+def ss(*args):
+    return subprocess.run(["ss", "-Hn"] + list(args), capture_output=True, text=True,
+                          timeout=5).stdout
+
+
+needs_ss = pytest.mark.skipif(shutil.which("ss") is None,
+                              reason="iproute2 `ss` is needed to read socket options")
+
+
+@spec("proc.listen.options")
+def test_listen_options_accepted_and_served(server):
+    """proc.listen.options: The options of `listen` MUST be applied to the listening socket;
+    `bind` is accepted. A server with every option starts and serves."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ backlog=64 rcvbuf=64k sndbuf=64k so_keepalive=on deferred
+               reuseport bind;
+        listen 127.0.0.1:@PORT1@ so_keepalive=30s:10s:3 bind;
+        listen 127.0.0.1:@PORT2@ so_keepalive=off backlog=1;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+    c = srv.connect(0)
+    c.send("x")                       # deferred: accepted once data arrives
+    assert c.recv_until_close() == b"hello\n"
+    for i in (1, 2):
+        assert srv.connect(i).recv_until_close() == b"hello\n"
+
+
+@needs_ss
+@spec("proc.listen.options")
+def test_listen_backlog_applied(server):
+    """proc.listen.options: `backlog` MUST be applied to the listening socket (its accept
+    queue limit, which `ss` shows for a listener; the default is 511)."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ backlog=7;
+        listen 127.0.0.1:@PORT1@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+    for port, want in ((srv.ports[0], "7"), (srv.ports[1], "511")):
+        line = ss("-lt", "sport = :%d" % port).split()
+        assert line[:1] == ["LISTEN"] and line[2] == want, (
+            "ss shows %r for port %d, expected backlog %s" % (line, port, want))
+
+
+@needs_ss
+@spec("proc.listen.options")
+def test_listen_buffers_applied(server):
+    """proc.listen.options: `rcvbuf` and `sndbuf` MUST be applied to the listening socket
+    (SO_RCVBUF / SO_SNDBUF, which Linux reports doubled)."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ rcvbuf=48k sndbuf=24k;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+    out = ss("-ltm", "sport = :%d" % srv.port)
+    rb = re.search(r"\brb(\d+)", out)
+    tb = re.search(r"\btb(\d+)", out)
+    assert rb and int(rb.group(1)) in (48 * 1024, 96 * 1024), out
+    assert tb and int(tb.group(1)) in (24 * 1024, 48 * 1024), out
+
+
+@needs_ss
+@spec("proc.listen.options")
+def test_listen_so_keepalive_applied(server):
+    """proc.listen.options: `so_keepalive` MUST be applied: with `so_keepalive=30s:10s:3`
+    accepted connections run a keepalive timer of 30 s idle; with `on`, the system default;
+    without the option (or `off`), none."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ so_keepalive=30s:10s:3;
+        listen 127.0.0.1:@PORT1@ so_keepalive=on;
+        listen 127.0.0.1:@PORT2@ so_keepalive=off;
+        listen 127.0.0.1:@PORT3@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello") ngx.receive(1)';
+    }""", wait=[0, 1, 2, 3])
+    held = []
+    for i in range(4):
+        c = srv.connect(i)
+        assert c.recv_line() == b"hello\n"
+        held.append(c)
+    timers = {}
+    for i in range(4):
+        out = ss("-to", "state", "established", "sport = :%d" % srv.ports[i])
+        timers[i] = re.search(r"timer:\(keepalive,([^,]+),", out)
+    assert timers[0] and re.fullmatch(r"(2\d|30)sec", timers[0].group(1)), (
+        "port with so_keepalive=30s:10s:3: %r" % (timers[0] and timers[0].group(0)))
+    assert timers[1], "port with so_keepalive=on has no keepalive timer"
+    assert not timers[2] and not timers[3], "keepalive on a port without so_keepalive"
+
+
+@spec("proc.listen.options")
+def test_listen_deferred_waits_for_data(server):
+    """proc.listen.options: `deferred` (TCP_DEFER_ACCEPT) MUST be applied: a connection is
+    accepted, and its script started, only once the client has sent data; without it the
+    script speaks first at once."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ deferred;
+        listen 127.0.0.1:@PORT1@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+    plain = srv.connect(1)
+    assert plain.recv_line(2) == b"hello\n"
+    deferred = srv.connect(0)
+    deferred.expect_silence(0.5)
+    deferred.send("x")
+    assert deferred.recv_line(3) == b"hello\n"
+
+
+@spec("proc.listen.options")
+def test_listen_reuseport_applied(server):
+    """proc.listen.options: `reuseport` (SO_REUSEPORT) MUST be applied: another socket of
+    the same user can then bind the same address and port with SO_REUSEPORT, which a
+    listener without the option forbids."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ reuseport;
+        listen 127.0.0.1:@PORT1@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+
+    def bind_reuseport(port):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return 0
+        except OSError as exc:
+            return exc.errno
+        finally:
+            s.close()
+    assert bind_reuseport(srv.ports[0]) == 0, "listen ... reuseport: SO_REUSEPORT not set"
+    assert bind_reuseport(srv.ports[1]) == errno.EADDRINUSE
+    assert srv.connect(0).recv_until_close() == b"hello\n"
+
+
+needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback (::1)")
+
+
+@needs_ipv6
+@spec("proc.listen.options")
+def test_listen_ipv6only_applied(server):
+    """proc.listen.options: `ipv6only` (IPV6_V6ONLY) MUST be applied: `[::]:PORT` (default
+    on) refuses IPv4 clients; with `ipv6only=off` IPv4 clients are served too."""
+    srv = server(tcp="""
+    server {
+        listen [::]:@PORT0@;
+        listen [::]:@PORT1@ ipv6only=off;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hello")';
+    }""")
+    assert srv.connect(0, host="::1").recv_until_close() == b"hello\n"
+    assert refused(srv.ports[0], "127.0.0.1"), "ipv6only=on (default) accepted an IPv4 client"
+    assert srv.connect(1, host="127.0.0.1").recv_until_close() == b"hello\n"
+    assert srv.connect(1, host="::1").recv_until_close() == b"hello\n"
+
+
+# -- proc.listen.ipv6 -----------------------------------------------------------------------------
+@needs_ipv6
+@spec("proc.listen.ipv6")
+def test_ipv6_listeners_accept_ipv6_clients(server):
+    """proc.listen.ipv6: `listen [::1]:PORT` and `listen [::]:PORT` MUST accept IPv6
+    clients."""
+    srv = server(tcp="""
+    server {
+        listen [::1]:@PORT0@;
+        listen [::]:@PORT1@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.log(ngx.ERR, "v6 session") ngx.say("hello")';
+    }""")
+    for i in (0, 1):
+        assert srv.connect(i, host="::1").recv_until_close() == b"hello\n"
+    srv.wait_log(r"v6 session.*, client: ::1, ")
+
+
+# -- proc.listen.fail -----------------------------------------------------------------------------
+@spec("proc.listen.fail")
+@pytest.mark.parametrize("mode", MODES)
+def test_bind_failure_fails_start(impl, mode):
+    """proc.listen.fail: A listen address that cannot be bound MUST make start-up fail with
+    `tcplua: [emerg] bind() to ADDR failed (ERRNO: TEXT)` and exit status 1."""
+    prefix = impl.prefix(tcp=HELLO, main=mode)
+    port = prefix.ports[0]
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen(1)
+        r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path), timeout=5)
+    finally:
+        blocker.close()
+    want = "%s: [emerg] bind() to 127.0.0.1:%d failed (98: Address already in use)" % (
+        impl.program, port)
+    assert r.rc == 1, "exit %s; stderr:\n%s" % (r.rc, r.stderr)
+    assert want in r.stderr.splitlines(), "expected the line\n%s\nstderr:\n%s" % (want, r.stderr)
+
+
+# -- proc.worker_connections ---------------------------------------------------------------------
+@spec("proc.worker_connections")
+def test_worker_connections_limit(server):
+    """proc.worker_connections: A worker MUST NOT hold more than `worker_connections` client
+    connections at once; a connection accepted beyond that is closed at once and logged at
+    `alert` level as `N worker_connections are not enough`. A slot freed by a finished
+    session serves again."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("hi") ngx.receive(1)';
+    }""", main="master_process off;\nevents { worker_connections 2; }\n")
+    a, b = srv.connect(), srv.connect()
+    assert a.recv_line() == b"hi\n"
+    assert b.recv_line() == b"hi\n"
+    extra = srv.connect()
+    extra.expect_closed(2)
+    srv.wait_log(r"\[alert\] \d+#0: (?:\*\d+ )?2 worker_connections are not enough")
+    # Closing `a` ends its session (receive reports "closed"): the slot is free again.
+    a.close()
+
+    def served():
+        c = srv.connect()
+        try:
+            return c.recv_line(2) == b"hi\n" and c
+        except AssertionError:
+            c.close()
+            return False
+    d = wait_until(served, 3, "no connection served after a slot was freed")
+    # b and d are held now: the next one is refused service again.
+    srv.connect().expect_closed(2)
+    b.send("x")
+    d.send("x")
+    b.expect_closed()
+    d.expect_closed()
+
+
+# -- proc.access ---------------------------------------------------------------------------------
+ACCESS_SCRIPT = "ngx.log(ngx.ERR, \"script ran\") ngx.say(\"hi\")"
+
+
+def _access_server(server, rules, tcp_rules=""):
+    return server(tcp="""
+    %s
+    server {
+        listen 127.0.0.1:@PORT0@;
+        protocol tcp_lua;
+        %s
+        process_by_lua '%s';
+    }""" % (tcp_rules, rules, ACCESS_SCRIPT))
+
+
+def _check_access(srv, allowed):
+    __tracebackhide__ = True
+    c = srv.connect()
+    if allowed:
+        assert c.recv_until_close() == b"hi\n"
+        srv.wait_log(r"script ran")
+        assert "access forbidden by rule" not in srv.error_log()
+    else:
+        c.expect_closed()
+        srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] \d+#0: \*\d+ access forbidden "
+                     r"by rule, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.port)
+        assert "script ran" not in srv.error_log(), "the script ran for a denied client"
+
+
+@spec("proc.access")
+@pytest.mark.parametrize("rules,allowed", [
+    ("deny 127.0.0.1; allow all;", False),
+    ("allow 127.0.0.1; deny all;", True),
+    ("deny all;", False),
+    ("allow 127.0.0.1; deny 127.0.0.1;", True),           # the first match decides
+    ("deny 127.0.0.0/8; allow 127.0.0.1;", False),
+    ("allow 10.0.0.0/8; deny 127.0.0.1/32; allow all;", False),
+    ("deny 127.1.2.3/8;", False),                          # host bits are ignored
+    ("deny 10.0.0.0/8;", True),                            # no match allows
+    ("deny ::1; deny 192.168.0.0/16;", True),
+])
+def test_allow_deny(server, rules, allowed):
+    """proc.access: `allow`/`deny` rules MUST be checked on accept, in order, the first match
+    deciding (no match allows); a denied client is closed before any script runs and logged
+    at `error` level as `access forbidden by rule`."""
+    _check_access(_access_server(server, rules), allowed)
+
+
+@spec("proc.access", "conf.merge")
+@pytest.mark.parametrize("tcp_rules,rules,allowed", [
+    ("deny all;", "", False),
+    ("deny all;", "allow 127.0.0.1;", True),
+    ("allow 127.0.0.1; deny all;", "deny 127.0.0.1;", False),
+])
+def test_allow_deny_tcp_level(server, tcp_rules, rules, allowed):
+    """proc.access with conf.merge: a server without rules uses the tcp block's; rules given
+    in a server replace the tcp-level list as a whole."""
+    _check_access(_access_server(server, rules, tcp_rules), allowed)
