@@ -183,6 +183,7 @@ ngx.sleep(0.2)
 ngx.print("hello\\n")
 ngx.wait_next_request()
 ngx.receive(1)
+ngx.sleep(0.3)
 ngx.print("0123456789")
 ngx.wait_next_request()
 ngx.receive(1)
@@ -222,7 +223,7 @@ def test_variables(server, monkeypatch, tz, local_off, iso_off):
     before = time.time()
     c = srv.connect()
     assert c.recv_exactly(6) == b"hello\n"
-    time.sleep(0.3)                 # session 2 started at wait_next_request: this counts
+    time.sleep(1.0)     # idle between requests: counts in no light session (start_time.light)
     c.send("a")
     assert c.recv_exactly(10) == b"0123456789"
     c.send("b")
@@ -262,7 +263,8 @@ def test_variables(server, monkeypatch, tz, local_off, iso_off):
         assert re.fullmatch(r"\d+\.\d{3}", r[4]), "$request_time %r" % r[4]
         times.append(float(r[4]))
     assert 0.19 <= times[0] < 3, "session 1 slept 0.2 s: $request_time %s" % rows[0][4]
-    assert 0.29 <= times[1] < 3, "session 2 waited 0.3 s for its request: %s" % rows[1][4]
+    assert 0.29 <= times[1] < 1.0, ("session 2 slept 0.3 s after its request; the 1 s idle "
+                                    "before it must not count: %s" % rows[1][4])
     assert 0 <= times[2] < 3
     assert {r[5] for r in rows} == {mark.group(1)}, (
         "$connection %r, the error log says *%s" % ([r[5] for r in rows], mark.group(1)))

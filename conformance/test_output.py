@@ -326,7 +326,7 @@ def _expect_no_log(srv, text, seconds):
         time.sleep(0.02)
 
 
-@spec("output.nodrop")
+@spec("output.nodrop", "diff.no_drop")
 def test_slow_reader_gets_every_byte(server):
     """output.nodrop: "When the client reads slower than the script writes, output MUST NOT
     be dropped: once more than 64 KiB is queued the print call MUST wait until the kernel

@@ -199,7 +199,7 @@ def test_total_above_client_max_body_size(server, extra, limit):
 
 
 # -- recv.timeout -----------------------------------------------------------------------------------
-@spec("recv.timeout")
+@spec("recv.timeout", "diff.read_timeout")
 def test_timeout_returns_partial(server):
     """recv.timeout: "When fewer than atleast bytes arrive within read_timeout, the call
     MUST return nil, "timeout", partial where partial holds the bytes received (and

@@ -85,11 +85,12 @@ def server_side_closed(srv, client_port, timeout=5):
 
 
 # -- session.start.on_accept ----------------------------------------------------------------------
-@spec("session.start.on_accept")
+@spec("session.start.on_accept", "diff.start_on_accept")
 def test_server_speaks_first(server):
     """session.start.on_accept: "The script of process_by_lua* MUST start as soon as a
     connection is accepted, before any byte arrives (a server may speak first)." The client
-    sends nothing and still gets the banner; the script's log line is written too."""
+    sends nothing and still gets the banner; the script's log line is written too.
+    diff.start_on_accept: the 2015 module started the script only on the first bytes."""
     srv = serve(server, 'ngx.log(ngx.ERR, "started-marker") ngx.say("220 banner")\n'
                         'local d = ngx.receive(4) ngx.say("got ", d)')
     c = srv.connect()
@@ -185,8 +186,9 @@ def test_function_defined_as_global_is_per_session(server):
 # -- session.coroutine_lib --------------------------------------------------------------------------
 @spec("session.coroutine_lib")
 def test_coroutine_is_nil(server):
-    """session.coroutine_lib: "The global coroutine MUST be nil in scripts." Also not
-    reachable through the init globals or package.loaded under that global name."""
+    """session.coroutine_lib: "The global coroutine MUST be nil in scripts (a script's own
+    yields would break the suspension protocol)."
+    """
     srv = serve(server, 'ngx.say(type(coroutine)) ngx.say(tostring(coroutine == nil))')
     assert srv.connect().recv_until_close() == b"nil\ntrue\n"
 
@@ -745,7 +747,7 @@ def _server_socket_nodelay(pid, client):
     return None
 
 
-@spec("session.nodelay")
+@spec("session.nodelay", "diff.nodelay")
 @pytest.mark.parametrize("extra", ["", "tcp_nodelay on;"])
 def test_client_socket_has_nodelay(server, extra):
     """session.nodelay: "With tcp_nodelay on (the default) client sockets SHOULD have

@@ -155,7 +155,7 @@ HUP_FILES_V2 = {"conf/init.lua": 'G = "init2"', "conf/t.lua": HUP_SCRIPT % ("v2"
 
 
 @spec("proc.signal.hup")
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [MASTER], ids=["master"])
 def test_hup_reloads_configuration(server, mode):
     """proc.signal.hup: HUP MUST re-read the configuration. If it is valid, new workers start
     with it (a fresh Lua VM, `init_by_lua*` run again, listeners kept, added or closed as the
@@ -187,7 +187,7 @@ def test_hup_reloads_configuration(server, mode):
 
 
 @spec("proc.signal.hup")
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [MASTER], ids=["master"])
 def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     """proc.signal.hup: If the re-read configuration is invalid, the error MUST be logged at
     `emerg` level in the error log and the old configuration keeps serving unchanged (here
@@ -208,6 +208,20 @@ def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     assert refused(srv.ports[2]), "a listener of the rejected configuration was opened"
     assert srv.proc.poll() is None, "the server exited on a bad reload"
     assert read_pid_file(srv.prefix / "logs/tcplua.pid") == "%d\n" % srv.pid
+
+
+@spec("proc.signal.hup")
+def test_hup_ignored_without_master(server):
+    """proc.signal.hup: With `master_process off` a HUP MUST be logged at `warn` level
+    (`reload needs "master_process on"; SIGHUP ignored`) and change nothing."""
+    srv = server(tcp=hup_tcp([0]), main=SINGLE, files=HUP_FILES_V1)
+    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    for path, text in HUP_FILES_V2.items():
+        (srv.prefix / path).write_text(text)
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r"\[warn\] \d+#0: reload needs \"master_process on\"; SIGHUP ignored")
+    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert srv.proc.poll() is None, "the server exited on HUP"
 
 
 # -- proc.signal.usr1 -----------------------------------------------------------------------------
@@ -324,7 +338,7 @@ def test_s_reopen_sends_usr1(server, mode):
 
 
 @spec("cli.signal", "proc.signal.hup")
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [MASTER], ids=["master"])
 def test_s_reload_sends_hup(server, mode):
     """cli.signal: `-s reload` MUST send HUP: new connections run the changed script; the
     server keeps running."""
