@@ -32,7 +32,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
 
-.PHONY: all deps run check unit conformance spec-coverage fuzz fuzz-build fuzz-replay asan clean
+.PHONY: all deps run check unit conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -98,6 +98,10 @@ fuzz: fuzz-build
 	  dict=""; [ -f fuzz/$$n.dict ] && dict="-dict=fuzz/$$n.dict"; \
 	  $$b build-fuzz/corpus-$$n fuzz/corpus/$$n $$dict -max_total_time=$(FUZZ_SECONDS) \
 	      -artifact_prefix=fuzz/regression/$$n/ -print_final_stats=1; done
+
+# CPU per round trip and memory per idle connection against a C echo server and HAProxy.
+bench: all
+	bash bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

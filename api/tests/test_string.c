@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lualib.h>
-#include "api.h"
+#include "luatest.h"
 
-static lua_State *L;
 
 /* hex(s): lowercase hex of a binary string; rep(byte, n): n copies of a byte. */
 static const char *const lua_helpers =
@@ -17,11 +16,7 @@ static const char *const lua_helpers =
 
 static void setup(void)
 {
-    L = luaL_newstate();
-    luaL_openlibs(L);
-    lua_newtable(L);
-    api_string_inject(L);
-    lua_setglobal(L, "ngx");
+    luatest_open(api_string_inject);
     ck_assert_int_eq(luaL_dostring(L, lua_helpers), 0);
 }
 
@@ -30,41 +25,6 @@ static void teardown(void)
     lua_close(L);
 }
 
-/* Runs a chunk; returns tostring() of its first result, or "ERR: msg" if it raised. */
-static const char *eval(const char *chunk)
-{
-    static char out[1024];
-    int top = lua_gettop(L);
-
-    if (luaL_loadstring(L, chunk) != 0 || lua_pcall(L, 0, 1, 0) != 0) {
-        snprintf(out, sizeof out, "ERR: %s", lua_tostring(L, -1));
-    } else {
-        lua_getglobal(L, "tostring");
-        lua_insert(L, -2);
-        lua_call(L, 1, 1);
-        snprintf(out, sizeof out, "%s", lua_tostring(L, -1));
-    }
-    lua_settop(L, top);
-    return out;
-}
-
-#define ck_eval(chunk, want) ck_assert_str_eq(eval(chunk), want)
-
-/* Asserts that `call` raised an error whose message ends with `want` (LuaJIT puts the
- * caller's "chunk:line: " first). Not a tail call, so Lua can name the function. */
-static void ck_raises_at(const char *call, const char *want, int line)
-{
-    char chunk[256];
-    const char *got;
-    size_t gl, wl = strlen(want);
-
-    snprintf(chunk, sizeof chunk, "local r = %s return r", call);
-    got = eval(chunk);
-    gl = strlen(got);
-    ck_assert_msg(strncmp(got, "ERR: ", 5) == 0 && gl >= wl && strcmp(got + gl - wl, want) == 0,
-                  "line %d: %s -> \"%s\", want suffix \"%s\"", line, call, got, want);
-}
-#define ck_raises(call, want) ck_raises_at(call, want, __LINE__)
 
 typedef struct vec {
     const char *input; /* a Lua expression */

@@ -6,22 +6,17 @@
 #include <string.h>
 #include <time.h>
 #include <lualib.h>
-#include "api.h"
+#include "luatest.h"
 #include "clock.h"
 
 /* A fixed zone without tzdata: +05:30 exercises both hour and minute offset fields. */
 #define TEST_TZ "XST-5:30"
 #define TEST_OFF (5 * 3600 + 30 * 60)
 
-static lua_State *L;
 
 static void setup(void)
 {
-    L = luaL_newstate();
-    luaL_openlibs(L);
-    lua_newtable(L);
-    api_time_inject(L);
-    lua_setglobal(L, "ngx");
+    luatest_open(api_time_inject);
 }
 
 static void teardown(void)
@@ -29,41 +24,6 @@ static void teardown(void)
     lua_close(L);
 }
 
-/* Runs a chunk; returns tostring() of its first result, or "ERR: msg" if it raised. */
-static const char *eval(const char *chunk)
-{
-    static char out[512];
-    int top = lua_gettop(L);
-
-    if (luaL_loadstring(L, chunk) != 0 || lua_pcall(L, 0, 1, 0) != 0) {
-        snprintf(out, sizeof out, "ERR: %s", lua_tostring(L, -1));
-    } else {
-        lua_getglobal(L, "tostring");
-        lua_insert(L, -2);
-        lua_call(L, 1, 1);
-        snprintf(out, sizeof out, "%s", lua_tostring(L, -1));
-    }
-    lua_settop(L, top);
-    return out;
-}
-
-#define ck_eval(chunk, want) ck_assert_str_eq(eval(chunk), want)
-/* Asserts that `call` raised an error whose message ends with `want` (LuaJIT puts the
- * caller's "chunk:line: " first). Not a tail call: Lua names the function in argument
- * errors only while the caller's frame exists; a tail call reports '?'. */
-static void ck_raises_at(const char *call, const char *want, int line)
-{
-    char chunk[256];
-    const char *got;
-    size_t gl, wl = strlen(want);
-
-    snprintf(chunk, sizeof chunk, "local r = %s return r", call);
-    got = eval(chunk);
-    gl = strlen(got);
-    ck_assert_msg(strncmp(got, "ERR: ", 5) == 0 && gl >= wl && strcmp(got + gl - wl, want) == 0,
-                  "line %d: %s -> \"%s\", want suffix \"%s\"", line, call, got, want);
-}
-#define ck_call(call, want) ck_raises_at(call, want, __LINE__)
 
 START_TEST(test_functions_present)
 {
@@ -188,20 +148,20 @@ START_TEST(test_tcp_time_errors)
 {
     const char *range = "bad argument #1 to 'tcp_time' (time out of range)";
 
-    ck_call("ngx.tcp_time('x')",
+    ck_raises("ngx.tcp_time('x')",
             "bad argument #1 to 'tcp_time' (number expected, got string)");
-    ck_call("ngx.tcp_time()",
+    ck_raises("ngx.tcp_time()",
             "bad argument #1 to 'tcp_time' (number expected, got no value)");
-    ck_call("ngx.tcp_time(nil)",
+    ck_raises("ngx.tcp_time(nil)",
             "bad argument #1 to 'tcp_time' (number expected, got nil)");
-    ck_call("ngx.tcp_time({})",
+    ck_raises("ngx.tcp_time({})",
             "bad argument #1 to 'tcp_time' (number expected, got table)");
-    ck_call("ngx.tcp_time(253402300800)", range);
-    ck_call("ngx.tcp_time(-62135596801)", range);
-    ck_call("ngx.tcp_time(-62135596800.5)", range);
-    ck_call("ngx.tcp_time(1/0)", range);
-    ck_call("ngx.tcp_time(-1/0)", range);
-    ck_call("ngx.tcp_time(0/0)", range);
+    ck_raises("ngx.tcp_time(253402300800)", range);
+    ck_raises("ngx.tcp_time(-62135596801)", range);
+    ck_raises("ngx.tcp_time(-62135596800.5)", range);
+    ck_raises("ngx.tcp_time(1/0)", range);
+    ck_raises("ngx.tcp_time(-1/0)", range);
+    ck_raises("ngx.tcp_time(0/0)", range);
 }
 END_TEST
 
@@ -273,11 +233,11 @@ END_TEST
 
 START_TEST(test_parse_errors)
 {
-    ck_call("ngx.parse_tcp_time()",
+    ck_raises("ngx.parse_tcp_time()",
             "bad argument #1 to 'parse_tcp_time' (string expected, got no value)");
-    ck_call("ngx.parse_tcp_time(nil)",
+    ck_raises("ngx.parse_tcp_time(nil)",
             "bad argument #1 to 'parse_tcp_time' (string expected, got nil)");
-    ck_call("ngx.parse_tcp_time(true)",
+    ck_raises("ngx.parse_tcp_time(true)",
             "bad argument #1 to 'parse_tcp_time' (string expected, got boolean)");
     ck_eval("return ngx.parse_tcp_time(1290079655)", "nil");
 }
