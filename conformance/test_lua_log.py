@@ -51,7 +51,7 @@ def lua_line_re(level, line, message):
             % (level, line, re.escape(message)))
 
 
-# -- log.levels --------------------------------------------------------------------------------------
+# -- log.levels ------------------------------------------------------------------------------------
 @spec("log.levels")
 def test_level_constants(server):
     """log.levels: "ngx.STDERR, ngx.EMERG, ngx.ALERT, ngx.CRIT, ngx.ERR, ngx.WARN,
@@ -77,7 +77,7 @@ def test_each_level_logs_at_its_name(server):
         assert re.search(lua_line_re(LEVELS[i], i, "lvl-marker-%d" % i), line), line
 
 
-# -- log.constants -----------------------------------------------------------------------------------
+# -- log.constants ---------------------------------------------------------------------------------
 @spec("log.constants")
 def test_status_constants_and_null(server):
     """log.constants: "ngx.OK, ngx.ERROR, ngx.AGAIN, ngx.DONE, ngx.DECLINED MUST be 0, -1,
@@ -93,11 +93,12 @@ def test_status_constants_and_null(server):
         b"0 -1 -2 -4 -5\nuserdata true userdata: NULL\nnil true\nk\n")
 
 
-# -- log.call ----------------------------------------------------------------------------------------
+# -- log.call --------------------------------------------------------------------------------------
 CALL = r"""local mt = {__tostring = function() return "TS" end}
 local obj = setmetatable({}, mt)
 local function helper()
-    ngx.log(ngx.ERR, "call-marker ", 42, " ", 3.5, " ", nil, " ", true, " ", false, " ", ngx.null, " ", obj)
+    ngx.log(ngx.ERR, "call-marker ", 42, " ", 3.5, " ", nil, " ", true, " ", false, " ",
+            ngx.null, " ", obj)
 end
 helper()
 ngx.log(ngx.WARN, "two", "parts", "joined")
@@ -180,7 +181,7 @@ def test_log_filtered_by_error_log_level(server):
     assert re.search(r"\[warn\] .*shown-warn", log) and re.search(r"\[crit\] .*shown-crit", log)
 
 
-# -- log.badlevel -------------------------------------------------------------------------------------
+# -- log.badlevel ----------------------------------------------------------------------------------
 @spec("log.badlevel")
 @pytest.mark.parametrize("level", ["9", "-1", "100"])
 def test_bad_level_raises(server, level):
@@ -206,7 +207,7 @@ def test_boundary_levels_accepted(server):
     srv.wait_log(r"\[debug\] .*edge-8")
 
 
-# -- log.print ----------------------------------------------------------------------------------------
+# -- log.print -------------------------------------------------------------------------------------
 PRINT = r"""ngx.say("x")
 print("print-marker ", 7, " ", nil, " ", true, " ", ngx.null)
 ngx.say("done")

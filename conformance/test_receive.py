@@ -34,7 +34,7 @@ def serve(server, script, extra=""):
     return server(tcp=TCP % extra, files={"conf/t.lua": PRELUDE + script})
 
 
-# -- recv.return ------------------------------------------------------------------------------------
+# -- recv.return -----------------------------------------------------------------------------------
 @spec("recv.return")
 def test_returns_once_atleast_available(server):
     """recv.return: "ngx.receive(total[, atleast]) MUST return a string of at least atleast
@@ -140,7 +140,7 @@ def test_atleast_default_in_chunks(server):
     assert c.recv_until_close() == b"0123456789ab\nZ\n"
 
 
-# -- recv.atleast.range -------------------------------------------------------------------------------
+# -- recv.atleast.range ----------------------------------------------------------------------------
 @spec("recv.atleast.range")
 @pytest.mark.parametrize("args, argn", [
     ("0", 1), ("-1", 1), ("1.5", 1), ("'x'", 1), ("nil", 1), ("{}", 1), ("0/0", 1),
@@ -178,7 +178,7 @@ def test_boundaries_accepted(server):
     assert c.recv_until_close() == b"f\n"
 
 
-# -- recv.max ---------------------------------------------------------------------------------------
+# -- recv.max --------------------------------------------------------------------------------------
 @spec("recv.max")
 @pytest.mark.parametrize("extra, limit", [("", 1024), ("client_max_body_size 2k;", 2048)])
 def test_total_above_client_max_body_size(server, extra, limit):
@@ -198,7 +198,7 @@ def test_total_above_client_max_body_size(server, extra, limit):
     assert second == "%d true" % limit
 
 
-# -- recv.timeout -----------------------------------------------------------------------------------
+# -- recv.timeout ----------------------------------------------------------------------------------
 @spec("recv.timeout", "diff.read_timeout")
 def test_timeout_returns_partial(server):
     """recv.timeout: "When fewer than atleast bytes arrive within read_timeout, the call
@@ -229,7 +229,8 @@ def test_timeout_applies_to_each_receive(server):
     srv = serve(server, 'for i = 1, 3 do ngx.say(i, ":", show(ngx.receive(1))) end\n'
                         'ngx.say("done")', "read_timeout 200ms;")
     c = srv.connect()
-    assert c.recv_until_close(timeout=10) == b"1:nil|timeout|\n2:nil|timeout|\n3:nil|timeout|\ndone\n"
+    assert c.recv_until_close(timeout=10) == (
+        b"1:nil|timeout|\n2:nil|timeout|\n3:nil|timeout|\ndone\n")
 
 
 @spec("recv.timeout")
@@ -242,7 +243,7 @@ def test_timeout_after_chunks(server):
     assert c.recv_until_close(timeout=5) == b"nil|timeout|abcdef\n"
 
 
-# -- recv.closed --------------------------------------------------------------------------------------
+# -- recv.closed -----------------------------------------------------------------------------------
 @spec("recv.closed")
 def test_half_close_returns_closed_with_partial(server):
     """recv.closed: "When the client closes before atleast bytes arrived, the call MUST
@@ -290,7 +291,7 @@ def test_close_after_enough_bytes_returns_data_first(server):
     assert out == b"abcd\nnil|closed|\n", out
 
 
-# -- recv.buffered ----------------------------------------------------------------------------------
+# -- recv.buffered ---------------------------------------------------------------------------------
 @spec("recv.buffered")
 def test_bytes_beyond_total_stay_buffered(server):
     """recv.buffered: "Bytes beyond total MUST stay buffered for the next receive." Ten

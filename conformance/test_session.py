@@ -131,7 +131,7 @@ def test_many_interleaved_sessions(server):
         assert c.recv_until_close() == b"echo %03d\n" % i
 
 
-# -- session.globals --------------------------------------------------------------------------------
+# -- session.globals -------------------------------------------------------------------------------
 GLOBALS = r"""
 local name = ngx.receive(1)
 ngx.say("before ", tostring(mark), " ", tostring(INIT))
@@ -172,7 +172,8 @@ def test_function_defined_as_global_is_per_session(server):
     """session.globals: a global function defined by one session is not callable from
     another session (assignments of any type stay in the session)."""
     script = ('local r = ngx.receive(1)\n'
-              'if r == "d" then function helper() return "mine" end ngx.say(helper()) ngx.receive(1)\n'
+              'if r == "d" then\n'
+              '  function helper() return "mine" end ngx.say(helper()) ngx.receive(1)\n'
               'else ngx.say(type(helper)) end\n')
     srv = serve(server, script)
     a = srv.connect()
@@ -183,7 +184,7 @@ def test_function_defined_as_global_is_per_session(server):
     assert b.recv_until_close() == b"nil\n"
 
 
-# -- session.coroutine_lib --------------------------------------------------------------------------
+# -- session.coroutine_lib -------------------------------------------------------------------------
 @spec("session.coroutine_lib")
 def test_coroutine_is_nil(server):
     """session.coroutine_lib: "The global coroutine MUST be nil in scripts (a script's own
@@ -216,7 +217,7 @@ def test_return_after_small_prints(server):
     assert c.recv_until_close() == b"abc\n"
 
 
-# -- session.end.exit --------------------------------------------------------------------------------
+# -- session.end.exit ------------------------------------------------------------------------------
 @spec("session.end.exit")
 def test_exit_ends_session(server):
     """session.end.exit: "ngx.exit() MUST end the connection session at once: the rest of
@@ -242,7 +243,7 @@ def test_exit_in_later_light_session(server):
     assert c.recv_until_close() == b"r2\n"
 
 
-# -- session.end.error --------------------------------------------------------------------------------
+# -- session.end.error -----------------------------------------------------------------------------
 ERROR_SCRIPT = r"""local r = ngx.receive(1)
 if r == "e" then
     ngx.say("dying")
@@ -440,7 +441,7 @@ def test_light_session_access_log_and_bytes_sent(server):
     assert m
 
 
-# -- session.pipelining -------------------------------------------------------------------------------
+# -- session.pipelining ----------------------------------------------------------------------------
 PIPE = r"""
 while true do
     local d = ngx.receive(5)
@@ -496,7 +497,7 @@ def test_bytes_arriving_during_sleep_stay_buffered(server):
     assert c.recv_until_close() == b"got abcdef\n"
 
 
-# -- session.client_abort ---------------------------------------------------------------------------
+# -- session.client_abort --------------------------------------------------------------------------
 @spec("session.client_abort.on")
 def test_client_abort_on_ends_sleeping_session(server):
     """session.client_abort.on: "With lua_check_client_abort on, a client close while the
@@ -573,7 +574,7 @@ def test_client_abort_off_full_close_logged(server):
     srv.wait_log(r"after sleep: nil closed \[\]")
 
 
-# -- session.init -------------------------------------------------------------------------------------
+# -- session.init ----------------------------------------------------------------------------------
 @spec("session.init")
 def test_init_runs_once_before_sessions(server):
     """session.init: "init_by_lua* MUST run once at start-up before any connection is
@@ -615,7 +616,7 @@ def test_init_syntax_error_fails_start_up(impl):
     assert "init_by_lua error" in out, out
 
 
-# -- session.load_error --------------------------------------------------------------------------------
+# -- session.load_error ----------------------------------------------------------------------------
 @spec("session.load_error")
 def test_process_syntax_error_inline_fails_start_up(impl):
     """session.load_error: "A syntax error in process_by_lua* code MUST make start-up fail
@@ -763,7 +764,7 @@ def test_client_socket_has_nodelay(server, extra):
     assert nodelay is True
 
 
-# -- session.memory ---------------------------------------------------------------------------------
+# -- session.memory --------------------------------------------------------------------------------
 MEMORY = r"""
 local r = ngx.receive(1)
 if r == "r" then
@@ -808,7 +809,7 @@ def test_finished_sessions_release_resources(server):
     assert after - base < 4096, (base, after)      # KiB
 
 
-# -- api.context ----------------------------------------------------------------------------------------
+# -- api.context -----------------------------------------------------------------------------------
 SESSION_ONLY = ["receive(1)", "print('x')", "say('x')", "exit()", "sleep(0)",
                 "wait_next_request()", "start_time()"]
 
