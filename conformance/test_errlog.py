@@ -213,3 +213,26 @@ def test_tcp_error_log_gets_its_servers(server):
     srv.wait_file("logs/b.log", r"\[error\] .*b err, client: ")
     assert not lines_with(srv.read("logs/b.log"), "from b")
     assert not lines_with(srv.read("logs/tcp.log"), "from b")
+
+
+@spec("errlog.format")
+def test_connection_numbers_unique_across_workers(server):
+    """errlog.format: Connection numbers (`*N`, `$connection`) MUST be unique across all
+    worker processes of one server run. Two workers each log a line per connection; the
+    lines come from both workers and no `*N` appears twice."""
+    lua = ("local t = os.clock() while os.clock() - t < 0.02 do end "
+           "ngx.log(ngx.ERR, \"pid \", %s) ngx.say(\"ok\")" % LUA_PID)
+    srv = server(tcp=server_block(0, lua.replace("'", "\\'")),
+                 main="master_process on;\nworker_processes 2;\n")
+    pids, numbers = set(), []
+    for _ in range(30):
+        clients = [srv.connect() for _ in range(4)]
+        for c in clients:
+            assert c.recv_until_close() == b"ok\n"
+        lines = re.findall(r"\*(\d+) \[lua\] .*pid (\d+), client:", srv.error_log())
+        numbers = [n for n, _ in lines]
+        pids = {p for _, p in lines}
+        if len(pids) == 2 and len(numbers) >= 16:
+            break
+    assert len(pids) == 2, "connections were not spread over both workers: %r" % pids
+    assert len(numbers) == len(set(numbers)), "repeated connection numbers: %r" % sorted(numbers)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -14,7 +15,18 @@ struct ev_loop *conn_loop;
 int conn_shutting_down;
 static conn_t *live;
 static int nlive;
-static unsigned long next_number = 1;
+/* Connection numbers are unique across workers (as nginx's): one counter in memory mapped
+ * shared before the fork; a process-local one until conn_numbers_share() runs. */
+static unsigned long local_number;
+static unsigned long *next_number = &local_number;
+
+int conn_numbers_share(void)
+{
+    void *p = mmap(NULL, sizeof *next_number, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    next_number = p;
+    return 0;
+}
 
 void session_on_event(conn_t *c, int what);    /* api/session.c */
 void session_release(conn_t *c);               /* api/session.c */
@@ -55,7 +67,7 @@ conn_t *conn_create(int fd, vserver_t *vs, const struct sockaddr *peer)
     if (!c) return NULL;
     c->fd = fd;
     c->vs = vs;
-    c->number = next_number++;
+    c->number = __atomic_add_fetch(next_number, 1, __ATOMIC_RELAXED);
     ev_io_init(&c->rio, on_read, fd, EV_READ);
     ev_io_init(&c->wio, on_write, fd, EV_WRITE);
     ev_init(&c->timer, on_timer);

@@ -83,6 +83,7 @@ void conn_arm_read(conn_t *c, int on);
 void conn_arm_timer(conn_t *c, long ms);    /* ms < 0 disarms; 0 fires on the next iteration */
 long conn_timeout(long conf_ms);            /* a configured timeout: 0 means none (-1) */
 int conn_count(void);
+int conn_numbers_share(void);               /* before forking workers */
 void conn_close_all(void);
 void conn_close_idle(void);                 /* closes sessions idle between requests */
 

@@ -104,6 +104,7 @@ int server_main(main_conf_t *m, const char *prefix, const char *conf, const char
     master_t mt = { .prefix = prefix, .conf_path = conf, .params = params };
     signal(SIGPIPE, SIG_IGN);
     if (log_open(&log_main, m->error_log, err, sizeof err)) return fail(err);
+    if (conn_numbers_share()) return fail("mmap() of the connection counter failed");
     if (bring_up(&mt, m, err, sizeof err)) return fail(err);
     if (mt.conf->daemon && daemonize()) return fail("fork() failed");
     if (write_pid(mt.conf->pid, err, sizeof err)) return fail(err);
