@@ -2,6 +2,7 @@
  * the coroutine next suspends; past OUT_HIGH bytes the call flushes at once and, if the
  * kernel is still full, waits (send_timeout) instead of dropping data as the 2015 module did. */
 #include "session_internal.h"
+#include "errstr.h"
 #include "api.h"
 #include <string.h>
 
@@ -42,13 +43,13 @@ static void put(lua_State *L, conn_t *c, const char *fn, int idx, int arg, int d
         type_error(L, fn, arg, idx);
         return;
     }
-    if (c && conn_out_append(c, s, n)) luaL_error(L, "no memory");
+    if (c && conn_out_append(c, s, n)) luaL_error(L, ERR_NOMEM);
     *bytes += n;
 }
 
 static int out_wait_event(conn_t *c, int what)
 {
-    if (what == EV_TIMER) { c->out_err = "timeout"; return 1; }
+    if (what == EV_TIMER) { c->out_err = ERR_TIMEOUT; return 1; }
     return what == EV_WRITE && (c->out.len < OUT_HIGH || c->out_err);
 }
 
@@ -74,7 +75,7 @@ static int output(lua_State *L, int newline)
     bytes = 0;
     for (int i = 1; i <= top; i++) put(L, c, fn, i, i, 0, &bytes);
     if (newline) {
-        if (conn_out_append(c, "\n", 1)) return luaL_error(L, "no memory");
+        if (conn_out_append(c, "\n", 1)) return luaL_error(L, ERR_NOMEM);
         bytes++;
     }
     c->bytes_sent += bytes;

@@ -2,6 +2,7 @@
  * ngx.wait_next_request, ngx.start_time. Each follows the one yield protocol: try now,
  * else arm watchers, record the op, yield; the op's resume() pushes the results. */
 #include "session_internal.h"
+#include "errstr.h"
 #include "api.h"
 #include "clock.h"
 #include "vserver.h"
@@ -33,7 +34,7 @@ static int recv_results(conn_t *c, lua_State *L)
     }
     n = recvbuf_len(&c->in);          /* failure: hand over whatever arrived as partial */
     recvbuf_peek(&c->in, n, 0, &p, &n);
-    int k = session_fail(L, c->timed_out ? "timeout" : c->out_err ? c->out_err : "closed", p, n, 1);
+    int k = session_fail(L, c->timed_out ? ERR_TIMEOUT : c->out_err ? c->out_err : ERR_CLOSED, p, n, 1);
     recvbuf_consume(&c->in, n);
     return k;
 }

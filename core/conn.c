@@ -2,6 +2,7 @@
  * output, the per-connection log context, and conn_close(), the single exit path.
  * What the connection means to Lua lives in api/session.c; this file only moves bytes. */
 #include "conn.h"
+#include "errstr.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ int conn_out_append(conn_t *c, const char *p, size_t n)
 
 static const char *io_error(int e)
 {
-    return e == EPIPE || e == ECONNRESET ? "closed" : strerror(e);
+    return e == EPIPE || e == ECONNRESET ? ERR_CLOSED : strerror(e);
 }
 
 int conn_flush(conn_t *c)
