@@ -155,6 +155,9 @@ int conf_finish(conf_t *cf);
 
 /* Reads conf file (+ optional -g text) with includes; the only entry that touches files. */
 int conf_load(conf_t *cf, const char *params);
+/* Creates, loads and finishes a whole configuration; NULL with the message in err. */
+main_conf_t *conf_read(const char *prefix, const char *file, const char *params,
+                       char *err, size_t errlen);
 
 /* Error reporting: formats "MESSAGE in FILE:LINE" into cf->err; returns -1. */
 int conf_error(conf_t *cf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -80,6 +80,20 @@ int set_include(conf_t *cf, const directive_t *d, void *conf)
     return 0;
 }
 
+main_conf_t *conf_read(const char *prefix, const char *file, const char *params,
+                       char *err, size_t errlen)
+{
+    main_conf_t *m = conf_create(prefix, file);
+    conf_t cf;
+    conf_init(&cf, m);
+    if (conf_load(&cf, params) != 0) {
+        snprintf(err, errlen, "%s", cf.err);
+        conf_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 int conf_load(conf_t *cf, const char *params)
 {
     char *buf;

@@ -19,6 +19,8 @@ int conf_error(conf_t *cf, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    for (char *p = msg; *p; p++)   /* a quoted argument may hold line breaks: keep one line */
+        if (*p == '\n' || *p == '\r') *p = ' ';
     if (cf->src && strcmp(cf->src->name, "command line") == 0)
         snprintf(cf->err, sizeof cf->err, "%s in command line", msg);
     else if (cf->src)

@@ -77,25 +77,11 @@ static int parse_opts(int argc, char **argv, opts_t *o)
     return 0;
 }
 
-main_conf_t *load_config_quiet(const char *prefix, const char *file, const char *params,
-                               char *err, size_t errlen)
-{
-    main_conf_t *m = conf_create(prefix, file);
-    conf_t cf;
-    conf_init(&cf, m);
-    if (conf_load(&cf, params) != 0) {
-        snprintf(err, errlen, "%s", cf.err);
-        conf_destroy(m);
-        return NULL;
-    }
-    return m;
-}
-
 /* Reads the configuration; on error prints nginx's emerg line and returns NULL. */
 main_conf_t *load_config(const char *prefix, const char *file, const char *params)
 {
     char err[CONF_ERRLEN];
-    main_conf_t *m = load_config_quiet(prefix, file, params, err, sizeof err);
+    main_conf_t *m = conf_read(prefix, file, params, err, sizeof err);
     if (!m) fprintf(stderr, PROG ": [emerg] %s\n", err);
     return m;
 }

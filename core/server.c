@@ -73,7 +73,7 @@ int master_reload(master_t *mt)
 {
     char err[1024];
     log_error(LOG_NOTICE, "reconfiguring");
-    main_conf_t *m = load_config_quiet(mt->prefix, mt->conf_path, mt->params, err, sizeof err);
+    main_conf_t *m = conf_read(mt->prefix, mt->conf_path, mt->params, err, sizeof err);
     if (!m || bring_up(mt, m, err, sizeof err)) {
         if (m) conf_destroy(m);
         log_error(LOG_EMERG, "%s; reload aborted, the old configuration keeps serving", err);

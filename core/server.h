@@ -6,8 +6,5 @@
 /* Runs until stopped; returns the process exit code. Takes ownership of m. */
 int server_main(main_conf_t *m, const char *prefix, const char *conf, const char *params);
 main_conf_t *load_config(const char *prefix, const char *file, const char *params);
-/* The same without printing: the message goes to err (used by reload). */
-main_conf_t *load_config_quiet(const char *prefix, const char *file, const char *params,
-                               char *err, size_t errlen);
 
 #endif

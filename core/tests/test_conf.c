@@ -6,6 +6,7 @@
  * With TEST_CONF_CORPUS=DIR (and CK_FORK=no) every text parsed is also written to DIR, which is
  * how fuzz/corpus/conf/ is seeded from these cases. */
 #include <check.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +356,9 @@ static const case_t value_errors[] = {
     C("daemon 1;", "invalid value \"1\" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:1"),
     C("daemon '';", "invalid value \"\" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:1"),
     C("daemon 'on ';", "invalid value \"on \" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:1"),
+    /* [conf.err.format] one line, even when the value holds line breaks */
+    C("daemon 'o\nn';", "invalid value \"o n\" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:2"),
+    C("daemon o\\r\\nn;", "invalid value \"o  n\" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:1"),
     C("master_process of;", "invalid value \"of\" in \"master_process\" directive, it must be \"on\" or \"off\" in t.conf:1"),
     C("tcp { tcp_nodelay true; }", "invalid value \"true\" in \"tcp_nodelay\" directive, it must be \"on\" or \"off\" in t.conf:1"),
     C("tcp { lua_code_cache 0; }", "invalid value \"0\" in \"lua_code_cache\" directive, it must be \"on\" or \"off\" in t.conf:1"),
@@ -1193,12 +1197,16 @@ static void include_setup(void)
     ck_assert_int_eq(mkdir(path, 0700), 0);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
 static void include_teardown(void)
 {
-    char cmd[128];
     teardown();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
 }
 
 /* Loads conf/t.conf of the temporary prefix (with optional -g text): 0 or -1 with cf.err. */
