@@ -62,7 +62,7 @@ static int out_wait_resume(conn_t *c, lua_State *L)
 }
 
 static void out_wait_cleanup(conn_t *c) { conn_arm_timer(c, -1); }
-static const op_t op_out_wait = { "print", 0, out_wait_event, out_wait_cleanup, out_wait_resume };
+static const op_t op_out_wait = { "print", 0, 1, out_wait_event, out_wait_cleanup, out_wait_resume };
 
 static int output(lua_State *L, int newline)
 {

@@ -46,7 +46,7 @@ static int recv_event(conn_t *c, int what)
     return 0;
 }
 
-static const op_t op_recv = { "receive", 0, recv_event, session_op_cleanup, recv_results };
+static const op_t op_recv = { "receive", 0, 0, recv_event, session_op_cleanup, recv_results };
 
 /* An integral number (1.5 is an error, not 1); `dflt` when absent or nil and dflt > 0. */
 static lua_Integer check_int(lua_State *L, int arg, lua_Integer dflt)
@@ -96,7 +96,7 @@ static int sleep_event(conn_t *c, int what)
 }
 
 static int sleep_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-static const op_t op_sleep = { "sleep", 0, sleep_event, session_op_cleanup, sleep_resume };
+static const op_t op_sleep = { "sleep", 0, 0, sleep_event, session_op_cleanup, sleep_resume };
 
 static int l_sleep(lua_State *L)
 {
@@ -134,7 +134,7 @@ static int wait_event(conn_t *c, int what)
 }
 
 static int wait_resume(conn_t *c, lua_State *L) { (void)L; light_begin(c); return 0; }
-static const op_t op_wait = { "wait_next_request", 1, wait_event, session_op_cleanup, wait_resume };
+static const op_t op_wait = { "wait_next_request", 1, 0, wait_event, session_op_cleanup, wait_resume };
 
 static int l_wait_next_request(lua_State *L)
 {

@@ -52,7 +52,7 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
 
 static int exit_event(conn_t *c, int what) { (void)c; (void)what; return 0; }
 static int exit_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-const op_t session_op_exit = { "exit", 0, exit_event, NULL, exit_resume };
+const op_t session_op_exit = { "exit", 0, 0, exit_event, NULL, exit_resume };
 
 static int env_metatable(lua_State *L)
 {
@@ -176,7 +176,9 @@ static void resume(conn_t *c, int nargs)
 {
     int status = lua_resume(c->co, nargs);
     if (status == LUA_YIELD && c->op && c->op != &session_op_exit) {
-        conn_flush(c);          /* the one write per batch: everything printed since the last wait */
+        /* The one write per batch: everything printed since the last wait. If it drained
+         * the queue, no EV_WRITE will come for an op waiting on that: post one. */
+        if (conn_flush(c) != 1 && c->op->on_write) ev_feed_event(conn_loop, &c->wio, EV_WRITE);
         return;
     }
     if (status == LUA_YIELD && !c->op)

@@ -20,6 +20,7 @@ typedef struct conn conn_t;
 typedef struct op {
     const char *name;
     int idle;                  /* waiting between requests: closed first by a graceful stop */
+    int on_write;              /* waits for the output queue to drain (see session.c resume) */
     int (*event)(conn_t *c, int what);
     void (*cleanup)(conn_t *c);
     int (*resume)(conn_t *c, lua_State *L);
