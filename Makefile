@@ -32,7 +32,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
 
-.PHONY: all deps run check unit conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench clean
+.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -61,6 +61,11 @@ run: deps all
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# The unit tests under Valgrind (no fork, so leaks are attributed to the test that made them).
+valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
+	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
 
 conformance: all
 	cd conformance && TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q $(PYTEST_ARGS)
