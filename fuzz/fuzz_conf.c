@@ -1,8 +1,8 @@
 /* fuzz_conf.c: drives the pure configuration seam conf_parse() with arbitrary text.
  * cf.read_file stays NULL, so "include" is refused and no file is ever touched. Every input
- * must end in an error located " in FILE:LINE", or in a finished config whose -T dump is
- * itself a valid configuration that dumps identically ([cli.dump]: "in the configuration
- * language"). */
+ * must end in a one-line error located " in FILE:LINE" ([conf.err.format]), or in a finished
+ * config whose -T dump is itself a valid configuration that dumps identically ([cli.dump]:
+ * "in the configuration language"). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     size_t n1, n2;
 
     if (load(&cf, m, (const char *)d, n) != 0) {
-        CHECK(cf.err[0] != '\0' && strstr(cf.err, " in ") != NULL);
+        CHECK(cf.err[0] != '\0' && strstr(cf.err, " in ") != NULL && !strpbrk(cf.err, "\r\n"));
         conf_destroy(m);
         return 0;
     }
