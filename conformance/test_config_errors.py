@@ -341,6 +341,20 @@ def test_absolute_paths_used_as_is(server):
     srv.wait_path("abs/a.log")
 
 
+@spec("conf.value.path")
+@pytest.mark.parametrize("context,text", [
+    ("main", "pid '';"),
+    ("tcp", "access_log '';"),
+    ("server", "access_log \"\";"),
+    ("main", "error_log '';"),
+])
+def test_empty_path_is_invalid(impl, context, text):
+    """conf.value.path: An empty path MUST be the error `"NAME" directive invalid value`."""
+    r = check_in(impl, context, text + HERE)
+    name = text.split()[0]
+    r.assert_emerg('"%s" directive invalid value' % name, r.line_of(HERE))
+
+
 # -- conf.include -----------------------------------------------------------------------------------
 @spec("conf.include")
 def test_include_glob_in_tcp_serves_each_file(server):

@@ -126,6 +126,7 @@ int set_path(conf_t *cf, const directive_t *d, void *conf)
 {
     const char **v = FIELD(conf, d, const char *);
     if (*v) return dup_error(cf);
+    if (cf->arglen[1] == 0) return invalid_value(cf);   /* "" would name the prefix directory */
     *v = conf_full_path(cf, ARG(1), 0);
     return 0;
 }

@@ -114,6 +114,7 @@ int set_access_log(conf_t *cf, const directive_t *d, void *conf)
         if (cf->nargs > 2) return conf_error(cf, "invalid parameter \"%s\"", ARG(2));
         return 0;
     }
+    if (cf->arglen[1] == 0) return conf_error(cf, "\"%s\" directive invalid value", NAME);
     s->access_log = conf_full_path(cf, ARG(1), 0);
     s->access_log_format = conf_default_log_format;
     s->access_log_format_name = "default";
