@@ -283,6 +283,24 @@ def test_lua_error_is_logged_and_worker_keeps_serving(server):
 
 
 @spec("session.end.error")
+def test_yield_across_c_call_is_an_error(server):
+    """session.end.error: a suspending call where the session cannot be suspended (inside a
+    string.gsub callback, a C call boundary) is a Lua error like any other: output printed
+    before it is delivered, the error is logged with client: 127.0.0.1, the connection ends,
+    and the next connection is served."""
+    script = ('ngx.say("before")\n'
+              'string.gsub("x", "x", function() ngx.sleep(0.01) end)\n'
+              'ngx.say("unreachable")\n')
+    srv = serve(server, script)
+    assert srv.connect().recv_until_close() == b"before\n"
+    m = srv.wait_log(r"\[error\] .*yield across.*")
+    hits = [e for e in entries(srv.error_log()) if "yield across" in e]
+    assert len(hits) == 1 and "client: 127.0.0.1" in hits[0], hits
+    assert m
+    assert srv.connect().recv_until_close() == b"before\n"
+
+
+@spec("session.end.error")
 def test_runtime_error_in_later_light_session(server):
     """session.end.error: a runtime error (indexing nil) after ngx.wait_next_request()
     ends the connection after delivering what was printed; the error is logged with
