@@ -3,6 +3,7 @@
  * What the connection means to Lua lives in api/session.c; this file only moves bytes. */
 #include "conn.h"
 #include "errstr.h"
+#include "blockpool.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,7 @@ void conn_close(conn_t *c)
     session_release(c);
     close(c->fd);
     recvbuf_free(&c->in);
-    free(c->out.data);
+    block_free(c->out.data, c->out.cap);
     if (c->prev) c->prev->next = c->next; else live = c->next;
     if (c->next) c->next->prev = c->prev;
     nlive--;
@@ -135,10 +136,12 @@ int conn_out_append(conn_t *c, const char *p, size_t n)
     outbuf_t *o = &c->out;
     if (n == 0) return 0;
     if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 1024;
+        size_t cap = o->cap ? o->cap : BLOCK_SIZE;
         while (cap < o->len + n) cap *= 2;
-        char *d = realloc(o->data, cap);
+        char *d = block_alloc(cap);
         if (!d) return -1;
+        if (o->len) memcpy(d, o->data, o->len);
+        block_free(o->data, o->cap);
         o->data = d;
         o->cap = cap;
     }
@@ -164,7 +167,7 @@ int conn_flush(conn_t *c)
         o->len -= (size_t)w;
     }
     ev_io_stop(conn_loop, &c->wio);
-    free(o->data);              /* an idle connection holds no output memory */
+    block_free(o->data, o->cap);    /* an idle connection holds no output memory */
     o->data = NULL;
     o->len = o->cap = 0;
     return c->out_err ? -1 : 0;

@@ -1,6 +1,10 @@
 /* recvbuf.c: buffering of received bytes between the socket and Lua.
  * See recvbuf.h for the caller protocol and the read-size policy. */
 #include "recvbuf.h"
+#include "blockpool.h"
+
+/* Receive buffers come from the block pool when they have its size. */
+_Static_assert(RECVBUF_READ_MIN == BLOCK_SIZE, "recvbuf blocks must match the pool");
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +17,7 @@ size_t recvbuf_len(const recvbuf_t *b)
 
 void recvbuf_free(recvbuf_t *b)
 {
-    free(b->data);
+    block_free(b->data, b->cap);
     *b = (recvbuf_t){0};
 }
 
@@ -33,13 +37,13 @@ static void recvbuf_compact(recvbuf_t *b)
 static int recvbuf_resize(recvbuf_t *b, size_t cap)
 {
     size_t len = recvbuf_len(b);
-    char *p = malloc(cap);
+    char *p = block_alloc(cap);
 
     if (p == NULL)
         return -1;
     if (len > 0)
         memcpy(p, b->data + b->start, len);
-    free(b->data);
+    block_free(b->data, b->cap);
     b->data = p;
     b->start = 0;
     b->end = (uint32_t)len;
