@@ -14,13 +14,14 @@ FUZZ_SECONDS ?= 60
 DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest valgrind \
             clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev
 
-LUA_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null)
-LUA_LIBS   := $(shell pkg-config --libs luajit 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# Deferred (=, not :=) so that on a fresh machine pkg-config runs after `deps` installed it.
+LUA_CFLAGS = $(shell pkg-config --cflags luajit 2>/dev/null)
+LUA_LIBS   = $(shell pkg-config --libs luajit 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-CFLAGS  := $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS)
-LDFLAGS := $(SAN)
-LDLIBS  := $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm
+CFLAGS  = $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS)
+LDFLAGS = $(SAN)
+LDLIBS  = $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm
 
 SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
@@ -81,7 +82,7 @@ asan: deps
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all unit conformance
 
 # libFuzzer targets (clang). Objects are rebuilt with fuzzer instrumentation in build-fuzz/.
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS) \
+FUZZ_CFLAGS = -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS) \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 build-fuzz/%.o: %.c $(wildcard core/*.h api/*.h)
 	@mkdir -p $(dir $@)
