@@ -20,6 +20,6 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
 
 extern const op_t session_op_exit;
 
-/* Converts a value for ngx.print/ngx.log; tables only for print. Raises on bad types. */
+/* Ends the current light session: its access-log line, once (api_session.c). */
 void session_light_end(conn_t *c);
 #endif
