@@ -12,26 +12,13 @@ import time
 
 import pytest
 
-from test_process import MASTER, reap_leftovers
+from tcplua_harness.cases import MASTER, server_block
 
 spec = pytest.mark.spec
-assert reap_leftovers   # autouse fixture, imported to apply here
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 DEFAULT_RE = (r"127\.0\.0\.1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d (\d+\.\d{3}) "
               r"(\d+\.\d{3}) (\d+) (\d+) TCP")
-
-
-def server_block(port, code=None, extra="", lua_file=None):
-    handler = ("process_by_lua_file %s;" % lua_file if lua_file
-               else "process_by_lua '%s';" % code)
-    return """
-    server {
-        listen 127.0.0.1:@PORT%d@;
-        protocol tcp_lua;
-        %s
-        %s
-    }""" % (port, extra, handler)
 
 
 def lines_of(srv, rel):

@@ -5,14 +5,9 @@ import socket
 
 import pytest
 
-spec = pytest.mark.spec
+from tcplua_harness.cases import SERVER
 
-SERVER = """
-    server {
-        listen @PORT0@;
-        protocol tcp_lua;
-        process_by_lua 'ngx.say("ok")';
-    }"""
+spec = pytest.mark.spec
 
 
 def conf_args(impl):

@@ -1,38 +1,14 @@
 """SPEC §3 Directive reference: the directive table (contexts, syntax, defaults) and the
 per-directive rules."""
 import os
-import socket
 
 import pytest
 
+from tcplua_harness.cases import HERE, SERVER, check_in, in_context
+from tcplua_harness.client import has_ipv6_loopback
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
 spec = pytest.mark.spec
-
-SERVER_BODY = """
-        listen @PORT0@;
-        protocol tcp_lua;
-        process_by_lua 'ngx.say("ok")';"""
-SERVER = "    server {%s\n    }" % SERVER_BODY
-HERE = "  # HERE"
-
-
-def in_context(context, text):
-    """(tcp, main) placing `text` (first line marked with HERE) in the given context."""
-    first, sep, rest = text.partition("\n")
-    text = first + HERE + sep + rest
-    if context == "main":
-        return SERVER, text
-    if context == "events":
-        return SERVER, "events {\n    %s\n}" % text
-    if context == "tcp":
-        return "    %s\n%s" % (text, SERVER), ""
-    return "    server {%s\n        %s\n    }" % (SERVER_BODY, text), ""
-
-
-def check_in(impl, context, text):
-    tcp, main = in_context(context, text)
-    return impl.test_config(tcp=tcp, main=main)
 
 
 def effective(r):
@@ -302,19 +278,10 @@ def test_listen_address_forms(server):
         assert srv.connect(i).recv_until_close() == b"ok\n", "port index %d" % i
 
 
-def _ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
 @spec("dir.listen.addr")
 def test_listen_ipv6(server):
     """dir.listen.addr: `[IPv6]:port`."""
-    if not _ipv6_loopback():
+    if not has_ipv6_loopback():
         pytest.skip("this host has no IPv6 loopback")   # the host's limit, not the server's
     srv = server(tcp="""
     server { listen [::1]:@PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("six")'; }""")

@@ -3,39 +3,10 @@ import random
 
 import pytest
 
+from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
 spec = pytest.mark.spec
-
-SERVER_BODY = """
-        listen @PORT0@;
-        protocol tcp_lua;
-        process_by_lua 'ngx.say("ok")';"""
-SERVER = "    server {%s\n    }" % SERVER_BODY
-
-
-HERE = "  # HERE"
-
-
-def in_context(context, text):
-    """(tcp, main) placing `text` in the given context of an otherwise valid configuration.
-    Its first line is marked with a comment so cases can find its line: r.line_of(HERE)."""
-    first, sep, rest = text.partition("\n")
-    text = first + HERE + sep + rest
-    if context == "main":
-        return SERVER, text
-    if context == "events":
-        return SERVER, "events {\n    %s\n}" % text
-    if context == "tcp":
-        return "    %s\n%s" % (text, SERVER), ""
-    if context == "server":
-        return "    server {%s\n        %s\n    }" % (SERVER_BODY, text), ""
-    raise ValueError(context)
-
-
-def check_in(impl, context, text):
-    tcp, main = in_context(context, text)
-    return impl.test_config(tcp=tcp, main=main)
 
 
 def effective_server(impl, server_text):

@@ -1,14 +1,9 @@
 """SPEC §2.2 Lexical structure: words, quotes, escapes, comments, NUL bytes, line numbers."""
 import pytest
 
-spec = pytest.mark.spec
+from tcplua_harness.cases import SERVER
 
-SERVER = """
-    server {
-        listen @PORT0@;
-        protocol tcp_lua;
-        process_by_lua 'ngx.say("ok")';
-    }"""
+spec = pytest.mark.spec
 MAIN = "daemon off;\nmaster_process off;\nerror_log logs/error.log debug;\npid logs/tcplua.pid;\n"
 
 

@@ -10,20 +10,9 @@ import select
 
 import pytest
 
+from tcplua_harness.cases import serve
+
 spec = pytest.mark.spec
-
-TCP = """
-%s
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-    %s
-}"""
-
-
-def serve(server, script, extra="", tcp_extra=""):
-    return server(tcp=TCP % (tcp_extra, extra), files={"conf/t.lua": script})
 
 
 def pending(client):

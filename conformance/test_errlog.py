@@ -8,24 +8,14 @@ import time
 
 import pytest
 
-from test_process import LUA_PID, MODES, SINGLE, children, reap_leftovers
+from tcplua_harness.cases import LUA_PID, MODES, SINGLE, server_block
+from tcplua_harness.procs import children
 
 spec = pytest.mark.spec
-assert reap_leftovers   # autouse fixture, imported to apply here
 
 DATE = r"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)"
 LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
 LUA_LEVELS = ["EMERG", "ALERT", "CRIT", "ERR", "WARN", "NOTICE", "INFO", "DEBUG"]
-
-
-def server_block(port, code, extra=""):
-    return """
-    server {
-        listen 127.0.0.1:@PORT%d@;
-        protocol tcp_lua;
-        %s
-        process_by_lua '%s';
-    }""" % (port, extra, code)
 
 
 def lines_with(text, needle):

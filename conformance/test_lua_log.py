@@ -9,23 +9,11 @@ import re
 
 import pytest
 
+from tcplua_harness.cases import serve
+
 spec = pytest.mark.spec
 
-TCP = """
-%s
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-}"""
-
 LEVELS = ["stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
-
-
-def serve(server, script, main="", tcp_extra="", files=None):
-    all_files = {"conf/t.lua": script}
-    all_files.update(files or {})
-    return server(tcp=TCP % tcp_extra, main=main, files=all_files)
 
 
 def line_no(script, text):

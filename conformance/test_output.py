@@ -10,26 +10,16 @@ import time
 
 import pytest
 
+from tcplua_harness import cases
+
 spec = pytest.mark.spec
 
-TCP = """
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-    %s
-}"""
-
-PRELUDE = r"""
-local function perr(f)
-    local ok, e = pcall(f)
-    ngx.say(ok and "no error" or tostring(e))
-end
-"""
+PRELUDE = cases.PERR_LUA
 
 
 def serve(server, script, extra=""):
-    return server(tcp=TCP % extra, files={"conf/t.lua": PRELUDE + script})
+    """Serves PRELUDE + script as conf/t.lua; returns the Instance."""
+    return cases.serve(server, PRELUDE + script, extra)
 
 
 def run(server, script, extra=""):

@@ -3,14 +3,9 @@ listening sockets and their options, worker_connections, allow/deny.
 
 Everything is judged from outside: which process answers a connection (a script reads its
 own PID from /proc/self/stat and says it), the process tree and socket tables in /proc (and
-`ss`), exit codes, the pid file and the error log.
-
-This module also holds the process helpers that test_signals.py, test_errlog.py and
-test_accesslog.py import (the harness has no process-tree support yet): PIDs, children,
-bounded polling, CLI runs in an instance's prefix, configuration rewrites, and an autouse
-fixture that kills whatever the case left running (daemons, orphaned workers).
+`ss`), exit codes, the pid file and the error log. The process and PID helpers come from
+tcplua_harness.procs and tcplua_harness.cases.
 """
-import ctypes
 import errno
 import os
 import re
@@ -18,288 +13,18 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from tcplua_harness import Client
-from tcplua_harness.prefix import fill
+from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_PORT, PID_SERVER,
+                                  server_block, serving_pids, wait_workers)
+from tcplua_harness.cli import run_cli
+from tcplua_harness.client import connect_raw, has_ipv6_loopback, refused
+from tcplua_harness.procs import (alive, children, listening_inodes, read_pid_file,
+                                  socket_inodes, wait_until)
 
 spec = pytest.mark.spec
-
-# -- Lua snippets ---------------------------------------------------------------------------------
-# The PID of the process running the script, as a string: observable by any script.
-LUA_PID = 'io.open("/proc/self/stat"):read("*l"):match("^%d+")'
-
-# Says the PID of the worker serving the connection. It first keeps that worker's event loop
-# busy for 30 ms, so that connections arriving meanwhile are accepted by another worker:
-# a burst of connections then reaches every worker without relying on the kernel's wake-up
-# order.
-PID_LUA = """
-local pid = %s
-local t = os.clock()
-while os.clock() - t < 0.03 do end
-ngx.say(pid)
-""" % LUA_PID
-
-# A server on @PORT9@ answering with the serving worker's PID (see PID_LUA).
-PID_SERVER = """
-    server {
-        listen 127.0.0.1:@PORT9@;
-        protocol tcp_lua;
-        process_by_lua_file conf/pid.lua;
-    }"""
-PID_PORT = 9
-
-SINGLE = "master_process off;\n"
-MASTER = "master_process on;\nworker_processes 2;\n"
-MODES = [pytest.param(SINGLE, id="single"), pytest.param(MASTER, id="master")]
-
-
-# -- processes ------------------------------------------------------------------------------------
-def proc_stat(pid):
-    """(state, ppid, session) of a process from /proc/PID/stat, None if it does not exist."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            data = f.read()
-    except OSError:
-        return None
-    fields = data[data.rindex(")") + 2:].split()
-    return fields[0], int(fields[1]), int(fields[3])
-
-
-def alive(pid):
-    """The process exists and is not a zombie."""
-    st = proc_stat(pid)
-    return st is not None and st[0] not in "ZXx"
-
-
-def all_pids():
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-
-
-def children(pid):
-    """Live (non-zombie) child processes of pid."""
-    kids = []
-    for p in all_pids():
-        st = proc_stat(p)
-        if st and st[1] == pid and st[0] not in "ZXx":
-            kids.append(p)
-    return sorted(kids)
-
-
-def wait_until(predicate, timeout, what):
-    """Poll predicate() every 20 ms until it returns a true value (returned); fail after
-    timeout seconds with `what` in the message."""
-    __tracebackhide__ = True
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("after %gs: %s" % (timeout, what() if callable(what) else what))
-        time.sleep(0.02)
-
-
-def listening_inodes(port):
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    return inodes
-
-
-def socket_inodes(pid):
-    inodes = set()
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return inodes
-    for fd in fds:
-        try:
-            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
-
-
-def _subreaper():
-    # Orphans of the case (a daemonized server, workers whose master died) are re-parented
-    # to this process instead of init, so teardown can find and kill them by PID.
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
-
-
-def _children_of_me():
-    me = os.getpid()
-    kids = {}
-    for p in all_pids():
-        st = proc_stat(p)
-        if st and st[1] == me:
-            kids[p] = st[0]
-    return kids
-
-
-def _reap_leftovers(before):
-    """Kill (by PID) and reap every child of this process that was not there before the
-    case: what the case left running (adopted daemons and orphaned workers included)."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        kids = {p: st for p, st in _children_of_me().items() if p not in before}
-        if not kids:
-            return
-        for pid, state in kids.items():
-            if state not in "ZXx":
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-        time.sleep(0.05)
-
-
-@pytest.fixture(autouse=True)
-def reap_leftovers():
-    """Autouse: set up before `server`, so it runs after the harness stopped its servers."""
-    _subreaper()
-    before = set(_children_of_me())
-    yield
-    _reap_leftovers(before)
-
-
-# -- talking to servers ---------------------------------------------------------------------------
-def serving_pids(srv, want, port_index=PID_PORT, rounds=30, burst=4):
-    """Connect in bursts to a PID_LUA server until `want` distinct PIDs answered (or rounds
-    run out); returns {pid: connections served}. Every connection must get exactly one PID
-    line and then be closed."""
-    __tracebackhide__ = True
-    seen = {}
-    for _ in range(rounds):
-        clients = [srv.connect(port_index) for _ in range(burst)]
-        for c in clients:
-            reply = c.recv_until_close(5)
-            assert re.fullmatch(rb"\d+\n", reply), "expected one PID line, got %r" % reply
-            pid = int(reply)
-            seen[pid] = seen.get(pid, 0) + 1
-            c.close()
-        if len(seen) >= want:
-            break
-    return seen
-
-
-def connect_raw(port, host="127.0.0.1", timeout=2):
-    """A harness Client not tied to an Instance (for servers the harness did not start)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family)
-    sock.settimeout(timeout)
-    sock.connect((host, port))
-    return Client(sock, "raw:%d" % port)
-
-
-def refused(port, host="127.0.0.1"):
-    """True when a TCP connect to host:port is refused right now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family)
-    sock.settimeout(1)
-    try:
-        sock.connect((host, port))
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
-    return False
-
-
-def poll_reply(srv, port_index, want, timeout=5):
-    """Connect repeatedly until a connection's first line is `want` (bytes); bounded."""
-    __tracebackhide__ = True
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            c = srv.connect(port_index, timeout=2)
-            line = c.recv_line(2)
-            c.close()
-        except (OSError, AssertionError) as exc:
-            last = exc
-        else:
-            if line == want:
-                return
-            last = line
-        if time.monotonic() > deadline:
-            raise AssertionError("no connection to port index %d answered %r within %gs; last: %r"
-                                 % (port_index, want, timeout, last))
-        time.sleep(0.05)
-
-
-# -- driving the implementation ------------------------------------------------------------------
-def run_cli(adapter, prefix, args, cwd, timeout=10):
-    """Run the binary with -p PREFIX -c CONF plus args; returns (rc, stdout, stderr). Output
-    goes to files, not pipes: a daemon may keep its inherited descriptors open."""
-    __tracebackhide__ = True
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = adapter.popen(adapter.conf_args(prefix) + list(args), cwd, out, err)
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc = None
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    assert rc is not None, "%s %s did not exit within %ss; stderr:\n%s" % (
-        adapter.bin, " ".join(args), timeout, stderr)
-    return rc, stdout, stderr
-
-
-def rewrite(srv, tcp=None, main="", files=None):
-    """Replace the configuration (composed like the harness does) and files of a running
-    instance, placeholders filled in; for reload cases."""
-    for rel, content in (files or {}).items():
-        (srv.prefix / rel).write_text(fill(content, srv.ports, srv.prefix))
-    if tcp is not None:
-        text = fill(srv.adapter.compose_config(tcp, main), srv.ports, srv.prefix)
-        (srv.prefix / srv.adapter.conf_name).write_text(text)
-
-
-def read_pid_file(path):
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return None
-
-
-def has_ipv6_loopback():
-    try:
-        s = socket.socket(socket.AF_INET6)
-    except OSError:
-        return False
-    try:
-        s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 # =================================================================================================
@@ -489,11 +214,6 @@ RESPAWN = PID_SERVER + """
     }"""
 
 
-def _two_workers(srv):
-    return wait_until(lambda: len(children(srv.pid)) == 2 and children(srv.pid), 5,
-                      lambda: "master has children %r, expected 2" % children(srv.pid))
-
-
 @spec("proc.respawn")
 def test_worker_killed_is_logged_and_replaced(server):
     """proc.respawn: A worker that exits without being asked to MUST be logged at `alert`
@@ -519,7 +239,7 @@ def test_worker_exiting_with_code_is_logged_and_replaced(server):
     """proc.respawn: a worker that exits by itself (a script calls os.exit(3)) MUST be
     logged at `alert` level as `worker process PID exited with code 3` and replaced."""
     srv = server(tcp=RESPAWN, main=MASTER, files={"conf/pid.lua": PID_LUA})
-    before = _two_workers(srv)
+    before = wait_workers(srv)
     c = srv.connect()
     c.expect_closed(5)
     m = srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#0: "
@@ -778,14 +498,7 @@ ACCESS_SCRIPT = "ngx.log(ngx.ERR, \"script ran\") ngx.say(\"hi\")"
 
 
 def _access_server(server, rules, tcp_rules=""):
-    return server(tcp="""
-    %s
-    server {
-        listen 127.0.0.1:@PORT0@;
-        protocol tcp_lua;
-        %s
-        process_by_lua '%s';
-    }""" % (tcp_rules, rules, ACCESS_SCRIPT))
+    return server(tcp="\n    %s%s" % (tcp_rules, server_block(0, ACCESS_SCRIPT, rules)))
 
 
 def _check_access(srv, allowed):

@@ -10,15 +10,9 @@ import re
 
 import pytest
 
-spec = pytest.mark.spec
+from tcplua_harness import cases
 
-TCP = """
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-    %s
-}"""
+spec = pytest.mark.spec
 
 PRELUDE = r"""
 local function show(...)
@@ -31,7 +25,8 @@ end
 
 
 def serve(server, script, extra=""):
-    return server(tcp=TCP % extra, files={"conf/t.lua": PRELUDE + script})
+    """Serves PRELUDE + script as conf/t.lua; returns the Instance."""
+    return cases.serve(server, PRELUDE + script, extra)
 
 
 # -- recv.return -----------------------------------------------------------------------------------

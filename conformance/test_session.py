@@ -15,48 +15,9 @@ import time
 
 import pytest
 
+from tcplua_harness.cases import entries, script_tcp, serve, start_up
+
 spec = pytest.mark.spec
-
-
-def tcp(extra="", tcp_extra=""):
-    """A tcp block with one server running conf/t.lua; `extra` goes into the server,
-    `tcp_extra` before it."""
-    return """
-%s
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-    %s
-}""" % (tcp_extra, extra)
-
-
-def serve(server, script, extra="", tcp_extra="", main="", files=None):
-    all_files = {"conf/t.lua": script}
-    all_files.update(files or {})
-    return server(tcp=tcp(extra, tcp_extra), main=main, files=all_files)
-
-
-def entries(log):
-    """Error-log entries: a line starting with a date plus the continuation lines a
-    multi-line message (a traceback) adds."""
-    out = []
-    for line in log.splitlines():
-        if re.match(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", line) or not out:
-            out.append(line)
-        else:
-            out[-1] += "\n" + line
-    return out
-
-
-def start_up(impl, tcp_text, files=None):
-    """Runs the server in the foreground (no -t) and returns (rc, stderr + error log):
-    for configurations whose start-up must fail. A server that does start is killed after
-    10 s and the run fails."""
-    prefix = impl.prefix(tcp=tcp_text, files=files)
-    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path))
-    log = (prefix.path / impl.adapter.error_log_name)
-    return r.rc, r.stderr + "\n" + (log.read_text(errors="replace") if log.exists() else "")
 
 
 def server_side_closed(srv, client_port, timeout=5):
@@ -618,7 +579,7 @@ def test_init_runs_once_before_sessions(server):
 def test_init_error_fails_start_up(impl, code):
     """session.init: "An error in it MUST make start-up fail with a message containing
     init_by_lua error and exit status 1." A raised error and a runtime error."""
-    rc, out = start_up(impl, "init_by_lua_file conf/init.lua;\n" + tcp(),
+    rc, out = start_up(impl, "init_by_lua_file conf/init.lua;\n" + script_tcp(),
                        files={"conf/init.lua": code + "\n", "conf/t.lua": 'ngx.say("x")'})
     assert rc == 1, out
     assert "init_by_lua error" in out, out
@@ -628,7 +589,7 @@ def test_init_error_fails_start_up(impl, code):
 def test_init_syntax_error_fails_start_up(impl):
     """session.init: a syntax error in init_by_lua is an error in it: start-up fails with
     a message containing init_by_lua error and exit status 1."""
-    rc, out = start_up(impl, "init_by_lua 'x = = 1';\n" + tcp(),
+    rc, out = start_up(impl, "init_by_lua 'x = = 1';\n" + script_tcp(),
                        files={"conf/t.lua": 'ngx.say("x")'})
     assert rc == 1, out
     assert "init_by_lua error" in out, out
@@ -654,7 +615,7 @@ server {
 @spec("session.load_error")
 def test_process_syntax_error_file_fails_start_up(impl):
     """session.load_error: the same for process_by_lua_file."""
-    rc, out = start_up(impl, tcp(), files={"conf/t.lua": "ngx.say('ok')\nend end\n"})
+    rc, out = start_up(impl, script_tcp(), files={"conf/t.lua": "ngx.say('ok')\nend end\n"})
     assert rc == 1, out
     assert "failed to load Lua code" in out, out
 

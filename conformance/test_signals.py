@@ -3,7 +3,7 @@
 
 Signals go to the PID the harness started (the master, or the single process) or through
 `-s`; effects are judged on open connections, new connections, the exit status, the pid file
-and the log files. Process helpers come from test_process.py.
+and the log files. Process helpers come from tcplua_harness.procs and tcplua_harness.cases.
 """
 import os
 import re
@@ -13,32 +13,22 @@ import time
 
 import pytest
 
-from test_process import (LUA_PID, MODES, PID_LUA, PID_SERVER, SINGLE, MASTER, alive, children,
-                          poll_reply, read_pid_file, reap_leftovers, refused, rewrite, run_cli,
-                          serving_pids, wait_until)
+from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_SERVER, SINGLE,
+                                  poll_reply, rewrite, server_block, serving_pids, wait_workers)
+from tcplua_harness.cli import run_cli
+from tcplua_harness.client import refused
+from tcplua_harness.procs import alive, read_pid_file, wait_until
 
 spec = pytest.mark.spec
-assert reap_leftovers   # autouse fixture, imported to apply here
 
 PROMPT = 2.0     # "promptly", in seconds, for this suite
-
-
-def server_block(port, lua_file, extra=""):
-    return """
-    server {
-        listen 127.0.0.1:@PORT%d@;
-        protocol tcp_lua;
-        process_by_lua_file %s;
-        %s
-    }""" % (port, lua_file, extra)
 
 
 def expected_pids(srv, mode):
     """The processes that must all react to a signal: the single process, or the workers."""
     if mode == SINGLE:
         return [srv.pid]
-    return wait_until(lambda: len(children(srv.pid)) == 2 and children(srv.pid), 5,
-                      lambda: "master has children %r, expected 2" % children(srv.pid))
+    return wait_workers(srv)
 
 
 # -- proc.signal.term -----------------------------------------------------------------------------
@@ -49,7 +39,7 @@ def test_term_exits_promptly(server, mode, sig):
     """proc.signal.term: TERM or INT MUST make the server exit promptly: open connections
     are closed without waiting, the pid file is removed, the exit status is 0. (A session
     sleeping 30 s must not delay it.)"""
-    srv = server(tcp=server_block(0, "conf/t.lua"), main=mode, files={
+    srv = server(tcp=server_block(0, lua_file="conf/t.lua"), main=mode, files={
         "conf/t.lua": "ngx.say(%s) ngx.sleep(30) ngx.say('late')" % LUA_PID})
     procs = expected_pids(srv, mode)
     clients = [srv.connect() for _ in range(3)]
@@ -70,8 +60,9 @@ def test_term_exits_promptly(server, mode, sig):
 
 
 # -- proc.signal.quit -----------------------------------------------------------------------------
-QUIT_TCP = (server_block(0, "conf/sleeper.lua") + server_block(1, "conf/idle.lua")
-            + server_block(2, "conf/probe.lua"))
+QUIT_TCP = (server_block(0, lua_file="conf/sleeper.lua")
+            + server_block(1, lua_file="conf/idle.lua")
+            + server_block(2, lua_file="conf/probe.lua"))
 QUIT_FILES = {
     "conf/sleeper.lua": "ngx.say('start') ngx.sleep(2) ngx.say('done')",
     "conf/idle.lua": "ngx.say('ready') ngx.wait_next_request() ngx.say('resumed')",
@@ -117,7 +108,7 @@ def test_quit_bounded_by_worker_shutdown_timeout(server, mode):
     proc.signal.quit: sessions may run until that timeout, after which they are closed; then
     the process exits with status 0. (300ms here; a session sleeping forever is cut then,
     not before.)"""
-    srv = server(tcp=server_block(0, "conf/t.lua"),
+    srv = server(tcp=server_block(0, lua_file="conf/t.lua"),
                  main=mode + "worker_shutdown_timeout 300ms;\n",
                  files={"conf/t.lua": "ngx.say('start') ngx.sleep(3600) ngx.say('never')"})
     c = srv.connect()
@@ -141,8 +132,8 @@ ngx.say("%s after ", G, " ", d)
 
 def hup_tcp(ports):
     return ("init_by_lua_file conf/init.lua;\n"
-            + "".join(server_block(p, "conf/t.lua") for p in ports)
-            + server_block(1, "conf/idle.lua") + PID_SERVER)
+            + "".join(server_block(p, lua_file="conf/t.lua") for p in ports)
+            + server_block(1, lua_file="conf/idle.lua") + PID_SERVER)
 
 
 HUP_FILES_V1 = {
@@ -254,7 +245,8 @@ def wait_reopened(srv, procs, timeout=5):
 
 
 def usr1_server(server, mode):
-    return server(tcp=server_block(0, "conf/t.lua", "access_log logs/access_tcp.log;"),
+    return server(tcp=server_block(0, lua_file="conf/t.lua",
+                                   extra="access_log logs/access_tcp.log;"),
                   main=mode, files={"conf/t.lua": USR1_LUA})
 
 
@@ -287,7 +279,7 @@ def cli_signal(srv, name):
 def cli_server(server, mode, files, tcp=None):
     """A server with `pid logs/other.pid`, once that file names it."""
     if tcp is None:
-        tcp = "".join(server_block(i, "conf/t%d.lua" % i) for i in range(len(files)))
+        tcp = "".join(server_block(i, lua_file="conf/t%d.lua" % i) for i in range(len(files)))
     srv = server(tcp=tcp, main=mode + CLI_MAIN, files=files)
     srv.wait_file("logs/other.pid", r"^%d\n" % srv.pid)
     return srv
@@ -326,7 +318,8 @@ def test_s_reopen_sends_usr1(server, mode):
     """cli.signal: `-s reopen` MUST send USR1: a renamed error log is recreated and gets
     the next lines; the server keeps running."""
     srv = cli_server(server, mode, {"conf/t.lua": USR1_LUA},
-                     tcp=server_block(0, "conf/t.lua", "access_log logs/access_tcp.log;"))
+                     tcp=server_block(0, lua_file="conf/t.lua",
+                                      extra="access_log logs/access_tcp.log;"))
     procs = expected_pids(srv, mode)
     wait_reopened(srv, procs)
     logs = srv.prefix / "logs"
@@ -358,7 +351,7 @@ def test_s_reload_sends_hup(server, mode):
 def test_s_unreadable_pid_file(impl, pid_conf, errno_text):
     """cli.signal: a missing or unreadable pid file MUST print
     `tcplua: [error] open() "PATH" failed (ERRNO: TEXT)` and exit 1."""
-    prefix = impl.prefix(tcp=server_block(0, "conf/t.lua"), main="pid %s;\n" % pid_conf,
+    prefix = impl.prefix(tcp=server_block(0, lua_file="conf/t.lua"), main="pid %s;\n" % pid_conf,
                          files={"conf/t.lua": "ngx.say(1)", "logs/plain-file": "not a dir\n"})
     for name in ("stop", "quit", "reopen", "reload"):
         r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-s", name])
@@ -374,7 +367,8 @@ def test_s_unreadable_pid_file(impl, pid_conf, errno_text):
 def test_s_other_names_rejected(impl, name):
     """cli.signal: another signal name MUST print `tcplua: invalid option: "-s NAME"` and
     exit 1 (names are exact: `term`, `STOP`, `hup` are not signal names here)."""
-    prefix = impl.prefix(tcp=server_block(0, "conf/t.lua"), files={"conf/t.lua": "ngx.say(1)"})
+    prefix = impl.prefix(tcp=server_block(0, lua_file="conf/t.lua"),
+                         files={"conf/t.lua": "ngx.say(1)"})
     r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-s", name])
     assert r.rc == 1
     assert '%s: invalid option: "-s %s"' % (impl.program, name) in r.stderr.splitlines(), r.stderr

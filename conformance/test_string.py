@@ -12,45 +12,22 @@ import zlib
 
 import pytest
 
-TCP = """
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-}"""
+from tcplua_harness.cases import PERR_LUA, lua_str, said_lines
 
 # hex(s): lowercase hex of a binary string, or "nil"; perr(f): says the error f raised.
 PRELUDE = r"""
 local function hex(s)
     if s == nil then return "nil" end
     return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end))
-end
-local function perr(f)
-    local ok, e = pcall(f)
-    ngx.say(ok and "no error" or tostring(e))
-end
-"""
+end""" + PERR_LUA
 
 NAMES = ["encode_base64", "decode_base64", "md5", "md5_bin", "sha1_bin", "crc32_short",
          "crc32_long", "hmac_sha1"]
 
 
-def lua_str(data):
-    """A Lua string literal holding exactly these bytes (3-digit decimal escapes)."""
-    if isinstance(data, str):
-        data = data.encode("latin-1")
-    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
-                         for b in data) + '"'
-
-
 def run(server, script, init=None, timeout=10):
     """Starts a server whose session runs PRELUDE + script; returns the lines it said."""
-    tcp, files = TCP, {"conf/t.lua": PRELUDE + script}
-    if init is not None:
-        tcp = "init_by_lua_file conf/init.lua;\n" + TCP
-        files["conf/init.lua"] = init
-    srv = server(tcp=tcp, files=files)
-    return srv.connect().recv_until_close(timeout).decode("latin-1").splitlines()
+    return said_lines(server, PRELUDE + script, init, timeout)
 
 
 def say_each(expr, args):

@@ -14,20 +14,10 @@ import time
 
 import pytest
 
-TCP = """
-server {
-    listen 127.0.0.1:@PORT0@;
-    protocol tcp_lua;
-    process_by_lua_file conf/t.lua;
-}"""
+from tcplua_harness.cases import PERR_LUA, lua_str, said_lines, script_tcp
 
 # perr(f): runs f and says the error it raised (or "no error").
-PRELUDE = r"""
-local function perr(f)
-    local ok, e = pcall(f)
-    ngx.say(ok and "no error" or tostring(e))
-end
-"""
+PRELUDE = PERR_LUA
 
 NAMES = ["time", "now", "utctime", "localtime", "today", "tcp_time", "parse_tcp_time",
          "update_time"]
@@ -38,22 +28,9 @@ MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "No
 EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def lua_str(data):
-    """A Lua string literal holding exactly these bytes (3-digit decimal escapes)."""
-    if isinstance(data, str):
-        data = data.encode("latin-1")
-    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
-                         for b in data) + '"'
-
-
 def run(server, script, init=None, timeout=10):
     """Starts a server whose session runs PRELUDE + script; returns the lines it said."""
-    tcp, files = TCP, {"conf/t.lua": PRELUDE + script}
-    if init is not None:
-        tcp = "init_by_lua_file conf/init.lua;\n" + TCP
-        files["conf/init.lua"] = init
-    srv = server(tcp=tcp, files=files)
-    return srv.connect().recv_until_close(timeout).decode("latin-1").splitlines()
+    return said_lines(server, PRELUDE + script, init, timeout)
 
 
 def http_date(sec):
@@ -157,7 +134,7 @@ def test_update_time_refreshes(server):
 def test_clock_refreshed_after_yield(server):
     """time.cache.refresh: after ngx.receive waited 300 ms for the client, ngx.now() has
     advanced by at least 0.29 s without any ngx.update_time() call."""
-    srv = server(tcp=TCP, files={"conf/t.lua": PRELUDE + (
+    srv = server(tcp=script_tcp(), files={"conf/t.lua": PRELUDE + (
         "local a = ngx.now()\n"
         "ngx.say('ready')\n"
         "local data = ngx.receive(1)\n"

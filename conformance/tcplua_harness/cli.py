@@ -1,6 +1,7 @@
 """Impl: one-shot command-line runs (-t, -T, -v, ...) of an implementation in fresh prefixes."""
 import re
 import subprocess
+import tempfile
 
 from .instance import SANITIZER_RE
 from .prefix import Prefix
@@ -137,3 +138,25 @@ class Impl:
         __tracebackhide__ = True
         prefix = self.prefix(conf_text=conf_text, tcp=tcp, main=main, files=files)
         return self.run_in(prefix, self.adapter.conf_args(prefix.path) + ["-T"])
+
+
+def run_cli(adapter, prefix, args, cwd, timeout=RUN_TIMEOUT):
+    """Run the binary with -p PREFIX -c CONF plus args in an existing prefix (a running
+    Instance's, say: `-s reload`); returns (rc, stdout, stderr). Unlike Impl.run_in, output
+    goes to files, not pipes, since a daemon it starts may keep its inherited descriptors
+    open, and no sanitizer check is made."""
+    __tracebackhide__ = True
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = adapter.popen(adapter.conf_args(prefix) + list(args), cwd, out, err)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    assert rc is not None, "%s %s did not exit within %ss; stderr:\n%s" % (
+        adapter.bin, " ".join(args), timeout, stderr)
+    return rc, stdout, stderr

@@ -176,3 +176,58 @@ class Client:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# -- connections to any port ----------------------------------------------------------------------
+def _family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def connect_raw(port, host="127.0.0.1", timeout=2, label=None):
+    """A Client connected to host:port ("::1" for IPv6), also for a server the harness did
+    not start (a daemon). A connection the server resets before connect() returns is not a
+    connect error: the Client comes back closed, with `reset` set."""
+    sock = socket.socket(_family(host))
+    sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except ConnectionResetError:
+        # The handshake completed and the server reset the connection before connect()
+        # returned: for the case that is a connection closed by RST, not a connect error.
+        client = Client(sock, label or "raw:%d" % port)
+        client.eof = client.reset = True
+        return client
+    except BaseException:
+        sock.close()
+        raise
+    return Client(sock, label or "raw:%d" % port)
+
+
+def refused(port, host="127.0.0.1"):
+    """True when a TCP connect to host:port is refused right now."""
+    sock = socket.socket(_family(host))
+    sock.settimeout(1)
+    try:
+        sock.connect((host, port))
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return False
+
+
+def has_ipv6_loopback():
+    """This host can bind ::1 (cases needing IPv6 skip without it: a host limit)."""
+    try:
+        s = socket.socket(socket.AF_INET6)
+    except OSError:
+        return False
+    try:
+        s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()

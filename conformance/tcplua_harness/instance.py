@@ -10,7 +10,8 @@ import socket
 import subprocess
 import time
 
-from .client import Client
+from .client import connect_raw
+from .procs import listening_inodes, socket_inodes
 
 SANITIZER_RE = re.compile(
     r"AddressSanitizer|LeakSanitizer"
@@ -23,38 +24,6 @@ READY_TIMEOUT = 10
 
 def _tail(text, lines=30):
     return "\n".join(text.splitlines()[-lines:]) or "(empty)"
-
-
-def _listening_inodes(port):
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            # fields: sl local_address rem_address st ... inode (index 9); 0A = LISTEN
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    return inodes
-
-
-def _socket_inodes(pid):
-    inodes = set()
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return inodes
-    for fd in fds:
-        try:
-            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
 
 
 def _connects(port):
@@ -142,8 +111,8 @@ class Instance:
                 raise AssertionError("server exited with %s before listening on %s\n%s" % (
                     self.proc.returncode, ports, self.diagnostics()))
             if use_proc:
-                mine = _socket_inodes(self.pid)
-                ports = [p for p in ports if not (_listening_inodes(p) & mine)]
+                mine = socket_inodes(self.pid)
+                ports = [p for p in ports if not (listening_inodes(p) & mine)]
             else:
                 ports = [p for p in ports if not _connects(p)]
             if not ports:
@@ -156,18 +125,8 @@ class Instance:
     # -- talking ----------------------------------------------------------------------------
     def connect(self, port_index=0, timeout=5, host="127.0.0.1"):
         """A Client connected to ports[port_index] on host ("::1" for IPv6)."""
-        label = "client#%d" % (len(self._clients) + 1)
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.settimeout(timeout)
-        try:
-            sock.connect((host, self.ports[port_index]))
-        except ConnectionResetError:
-            # The handshake completed and the server reset the connection before connect()
-            # returned: for the case that is a connection closed by RST, not a connect error.
-            client = Client(sock, label)
-            client.eof = client.reset = True
-        else:
-            client = Client(sock, label)
+        client = connect_raw(self.ports[port_index], host, timeout,
+                             "client#%d" % (len(self._clients) + 1))
         self._clients.append(client)
         return client
 

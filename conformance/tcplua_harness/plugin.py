@@ -1,5 +1,5 @@
-"""pytest plugin: --impl/--impl-bin, the required spec marker, expectations, and the
-`adapter`, `impl` and `server` fixtures."""
+"""pytest plugin: --impl/--impl-bin, the required spec marker, expectations, the
+`adapter`, `impl` and `server` fixtures, and the autouse `reap_leftovers` fixture."""
 import re
 
 import pytest
@@ -9,6 +9,7 @@ from .adapters import load_adapter
 from .cli import Impl
 from .instance import Instance
 from .prefix import Prefix
+from .procs import become_subreaper, own_children, reap_children
 
 CLAUSE_ID_RE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 
@@ -104,6 +105,17 @@ def adapter(pytestconfig):
     if problem:
         pytest.fail(problem, pytrace=False)
     return adapter
+
+
+@pytest.fixture(autouse=True)
+def reap_leftovers():
+    """Kills (by PID) whatever a case left running: a daemonized server, workers whose master
+    died. As an autouse fixture it is set up before `server`, so its teardown runs after the
+    harness stopped the case's servers."""
+    become_subreaper()
+    before = set(own_children())
+    yield
+    reap_children(before)
 
 
 @pytest.fixture

@@ -1,0 +1,224 @@
+"""Helpers for writing cases: configuration pieces, session scripts served from conf/t.lua,
+Lua snippets that make the serving process observable, and a few ways of talking to an
+Instance that go beyond its methods. Like the fixtures they judge an implementation only
+through its configuration, TCP, files in its prefix, logs and /proc.
+"""
+import re
+import time
+
+import pytest
+
+from .prefix import fill
+from .procs import children, wait_until
+
+# -- one server running conf/t.lua ----------------------------------------------------------------
+SCRIPT_TCP = """
+%s
+server {
+    listen 127.0.0.1:@PORT0@;
+    protocol tcp_lua;
+    process_by_lua_file conf/t.lua;
+    %s
+}"""
+
+
+def script_tcp(extra="", tcp_extra=""):
+    """A tcp block with one server on 127.0.0.1:@PORT0@ running conf/t.lua; `extra` goes
+    into the server, `tcp_extra` before it."""
+    return SCRIPT_TCP % (tcp_extra, extra)
+
+
+def serve(server, script, extra="", tcp_extra="", main="", files=None):
+    """Starts (with the `server` fixture) script_tcp(extra, tcp_extra) serving `script` as
+    conf/t.lua; `files` are written too. Returns the Instance."""
+    all_files = {"conf/t.lua": script}
+    all_files.update(files or {})
+    return server(tcp=script_tcp(extra, tcp_extra), main=main, files=all_files)
+
+
+def said_lines(server, script, init=None, timeout=10):
+    """Serves `script` (and `init` as init_by_lua_file conf/init.lua unless None); returns
+    the lines one connection receives before the close, decoded as latin-1."""
+    tcp_extra, files = "", {}
+    if init is not None:
+        tcp_extra, files = "init_by_lua_file conf/init.lua;", {"conf/init.lua": init}
+    srv = serve(server, script, tcp_extra=tcp_extra, files=files)
+    return srv.connect().recv_until_close(timeout).decode("latin-1").splitlines()
+
+
+# perr(f): runs f under pcall and says the error it raised (or "no error").
+PERR_LUA = r"""
+local function perr(f)
+    local ok, e = pcall(f)
+    ngx.say(ok and "no error" or tostring(e))
+end
+"""
+
+
+def lua_str(data):
+    """A Lua string literal holding exactly these bytes (3-digit decimal escapes)."""
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
+                         for b in data) + '"'
+
+
+# -- servers in a tcp block -----------------------------------------------------------------------
+def server_block(port, code=None, extra="", lua_file=None):
+    """A server on 127.0.0.1:@PORT<port>@ running `code` (process_by_lua '...', so the code
+    must not hold a single quote) or, given lua_file, process_by_lua_file; `extra`
+    directives go before the handler. Concatenate several for a multi-server tcp block."""
+    handler = ("process_by_lua_file %s;" % lua_file if lua_file
+               else "process_by_lua '%s';" % code)
+    return """
+    server {
+        listen 127.0.0.1:@PORT%d@;
+        protocol tcp_lua;
+        %s
+        %s
+    }""" % (port, extra, handler)
+
+
+# -- configuration cases (-t / -T) ----------------------------------------------------------------
+# The smallest valid server, for cases about the rest of the configuration.
+SERVER_BODY = """
+        listen @PORT0@;
+        protocol tcp_lua;
+        process_by_lua 'ngx.say("ok")';"""
+SERVER = "    server {%s\n    }" % SERVER_BODY
+# Marks the first line in_context() placed, so a case finds its line: r.line_of(HERE).
+HERE = "  # HERE"
+
+
+def in_context(context, text):
+    """(tcp, main) placing `text` in context "main", "events", "tcp" or "server" of an
+    otherwise valid configuration (SERVER); its first line is marked with HERE."""
+    first, sep, rest = text.partition("\n")
+    text = first + HERE + sep + rest
+    if context == "main":
+        return SERVER, text
+    if context == "events":
+        return SERVER, "events {\n    %s\n}" % text
+    if context == "tcp":
+        return "    %s\n%s" % (text, SERVER), ""
+    if context == "server":
+        return "    server {%s\n        %s\n    }" % (SERVER_BODY, text), ""
+    raise ValueError(context)
+
+
+def check_in(impl, context, text):
+    """`-t` of a configuration with `text` in `context` (see in_context); a Result."""
+    tcp, main = in_context(context, text)
+    return impl.test_config(tcp=tcp, main=main)
+
+
+# -- process modes and the serving process --------------------------------------------------------
+SINGLE = "master_process off;\n"
+MASTER = "master_process on;\nworker_processes 2;\n"
+# Parametrize a case over both: @pytest.mark.parametrize("mode", MODES), then main=mode.
+MODES = [pytest.param(SINGLE, id="single"), pytest.param(MASTER, id="master")]
+
+# The PID of the process running the script, as a string: observable by any script.
+LUA_PID = 'io.open("/proc/self/stat"):read("*l"):match("^%d+")'
+
+# Says the PID of the worker serving the connection. It first keeps that worker's event loop
+# busy for 30 ms, so that connections arriving meanwhile are accepted by another worker:
+# a burst of connections then reaches every worker without relying on the kernel's wake-up
+# order.
+PID_LUA = """
+local pid = %s
+local t = os.clock()
+while os.clock() - t < 0.03 do end
+ngx.say(pid)
+""" % LUA_PID
+
+# A server on @PORT9@ answering with the serving worker's PID (PID_LUA as conf/pid.lua).
+PID_SERVER = """
+    server {
+        listen 127.0.0.1:@PORT9@;
+        protocol tcp_lua;
+        process_by_lua_file conf/pid.lua;
+    }"""
+PID_PORT = 9
+
+
+def serving_pids(srv, want, port_index=PID_PORT, rounds=30, burst=4):
+    """Connect in bursts to a PID_LUA server until `want` distinct PIDs answered (or rounds
+    run out); returns {pid: connections served}. Every connection must get exactly one PID
+    line and then be closed."""
+    __tracebackhide__ = True
+    seen = {}
+    for _ in range(rounds):
+        clients = [srv.connect(port_index) for _ in range(burst)]
+        for c in clients:
+            reply = c.recv_until_close(5)
+            assert re.fullmatch(rb"\d+\n", reply), "expected one PID line, got %r" % reply
+            pid = int(reply)
+            seen[pid] = seen.get(pid, 0) + 1
+            c.close()
+        if len(seen) >= want:
+            break
+    return seen
+
+
+def wait_workers(srv, count=2):
+    """The sorted PIDs of the master's workers, once it has exactly `count` children
+    (5 s at most)."""
+    __tracebackhide__ = True
+    return wait_until(lambda: len(children(srv.pid)) == count and children(srv.pid), 5,
+                      lambda: "master has children %r, expected %d" % (children(srv.pid), count))
+
+
+def poll_reply(srv, port_index, want, timeout=5):
+    """Connect repeatedly until a connection's first line is `want` (bytes); bounded."""
+    __tracebackhide__ = True
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            c = srv.connect(port_index, timeout=2)
+            line = c.recv_line(2)
+            c.close()
+        except (OSError, AssertionError) as exc:
+            last = exc
+        else:
+            if line == want:
+                return
+            last = line
+        if time.monotonic() > deadline:
+            raise AssertionError("no connection to port index %d answered %r within %gs; last: %r"
+                                 % (port_index, want, timeout, last))
+        time.sleep(0.05)
+
+
+def rewrite(srv, tcp=None, main="", files=None):
+    """Replace the configuration (composed like the harness does) and files of a running
+    instance, placeholders filled in; for reload cases."""
+    for rel, content in (files or {}).items():
+        (srv.prefix / rel).write_text(fill(content, srv.ports, srv.prefix))
+    if tcp is not None:
+        text = fill(srv.adapter.compose_config(tcp, main), srv.ports, srv.prefix)
+        (srv.prefix / srv.adapter.conf_name).write_text(text)
+
+
+# -- logs and start-up failures -------------------------------------------------------------------
+def entries(log):
+    """Error-log entries: a line starting with a date plus the continuation lines a
+    multi-line message (a traceback) adds."""
+    out = []
+    for line in log.splitlines():
+        if re.match(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", line) or not out:
+            out.append(line)
+        else:
+            out[-1] += "\n" + line
+    return out
+
+
+def start_up(impl, tcp_text, files=None):
+    """Runs the server in the foreground (no -t) and returns (rc, stderr + error log):
+    for configurations whose start-up must fail. A server that does start is killed after
+    10 s and the run fails."""
+    prefix = impl.prefix(tcp=tcp_text, files=files)
+    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path))
+    log = (prefix.path / impl.adapter.error_log_name)
+    return r.rc, r.stderr + "\n" + (log.read_text(errors="replace") if log.exists() else "")
