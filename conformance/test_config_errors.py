@@ -45,6 +45,15 @@ def test_errors_are_one_emerg_line_and_never_a_crash(impl, text):
         r.assert_emerg(None, file="*")
 
 
+@spec("conf.err.other")
+def test_too_many_arguments_is_a_located_error(impl):
+    """conf.err.other: Other configuration errors MAY use messages not listed in this
+    document (for example `too many arguments in "NAME" directive` beyond 63 arguments);
+    they follow conf.err.format: one emerg line located at FILE:LINE, exit status 1."""
+    r = check_in(impl, "tcp", "log_format big" + " x" * 70 + ";" + HERE)
+    r.assert_emerg(None, r.line_of(HERE))
+
+
 # -- conf.err.unknown -------------------------------------------------------------------------------
 @spec("conf.err.unknown")
 @pytest.mark.parametrize("context", ["main", "events", "tcp", "server"])

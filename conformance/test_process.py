@@ -418,7 +418,7 @@ def test_listen_ipv6only_applied(server):
 
 # -- proc.listen.ipv6 -----------------------------------------------------------------------------
 @needs_ipv6
-@spec("proc.listen.ipv6")
+@spec("proc.listen.ipv6", "diff.ipv6")
 def test_ipv6_listeners_accept_ipv6_clients(server):
     """proc.listen.ipv6: `listen [::1]:PORT` and `listen [::]:PORT` MUST accept IPv6
     clients."""
