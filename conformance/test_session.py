@@ -684,6 +684,88 @@ def test_code_cache_off_rereads_file(server):
     assert re.search(r"\[(warn|error|crit|alert|emerg)\]", lines[0]), lines
 
 
+@spec("session.code_cache.off")
+def test_code_cache_off_script_that_fails_to_load(server):
+    """session.code_cache.off: "A script that then fails to load MUST be logged at error
+    level with `failed to load Lua code` and that connection closed; the worker keeps
+    serving." """
+    srv = serve(server, 'ngx.say("fine")', extra="lua_code_cache off;")
+    assert srv.connect().recv_until_close() == b"fine\n"
+    (srv.prefix / "conf" / "t.lua").write_text('ngx.say(("broken"')
+    assert srv.connect().recv_until_close() == b""
+    srv.wait_log(r"\[error\] .*failed to load Lua code")
+    (srv.prefix / "conf" / "t.lua").write_text('ngx.say("fixed")')
+    assert srv.connect().recv_until_close() == b"fixed\n"
+
+
+# -- session.load.shebang --------------------------------------------------------------------------
+@spec("session.load.shebang")
+def test_shebang_line_ignored_and_lines_kept(server):
+    """session.load.shebang: A first line that starts with `#` MUST be ignored, with line
+    numbers of the rest unchanged: the error raised on line 3 is reported as t.lua:3."""
+    srv = serve(server, '#!/usr/bin/env tcplua\nngx.say("ran")\nerror("line three")\n')
+    assert srv.connect().recv_until_close() == b"ran\n"
+    srv.wait_log(r"t\.lua:3: line three")
+
+
+@spec("session.load.shebang", "session.load_error")
+def test_bytecode_refused(impl):
+    """session.load.shebang: precompiled bytecode MUST be refused with `bytecode is not
+    supported` (start-up fails, as for any script that does not load)."""
+    rc, out = start_up(impl, script_tcp(), files={"conf/t.lua": "\x1bLJ\x02\x00junk"})
+    assert rc == 1, out
+    assert "bytecode is not supported" in out, out
+
+
+# -- session.end.return (pending output) -----------------------------------------------------------
+@spec("session.end.return", "output.nodrop")
+def test_output_pending_at_return_is_delivered(server):
+    """session.end.return: "When the script returns, the implementation MUST deliver
+    everything it printed, then close the connection": 8 MiB printed to a client that starts
+    reading only once the socket buffers are full (so the script ends with output still
+    queued) arrive complete and in order before the close."""
+    script = ('for i = 1, 128 do ngx.print(string.format("%06d", i), string.rep("x", 65530)) end\n'
+              'ngx.log(ngx.ERR, "script done")\n')
+    srv = serve(server, script)
+    c = srv.connect()
+    time.sleep(0.5)         # not a timing assertion: lets the kernel buffers fill up
+    data = c.recv_until_close(timeout=30)
+    srv.wait_log(r"script done")
+    assert len(data) == 128 * 65536, len(data)
+    for i in range(128):
+        piece = data[i * 65536:(i + 1) * 65536]
+        assert piece == b"%06d" % (i + 1) + b"x" * 65530, "piece %d differs" % i
+
+
+@spec("session.end.return")
+def test_output_queued_at_return_is_delivered_before_close(server):
+    """session.end.return: "When the script returns, the implementation MUST deliver
+    everything it printed, then close the connection." With a 4 KiB server send buffer and a
+    client receive buffer of 4 KiB that is not read, 60000 printed bytes (below the 64 KiB at
+    which print waits) are still queued when the script returns; they all arrive, in order,
+    then the close."""
+    srv = server(tcp="""
+    server {
+        listen 127.0.0.1:@PORT0@ sndbuf=4k;
+        protocol tcp_lua;
+        process_by_lua_file conf/t.lua;
+    }""", files={"conf/t.lua": 'for i = 1, 6 do ngx.print(string.rep(tostring(i), 10000)) end\n'
+                               'ngx.log(ngx.ERR, "script done")\n'})
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", srv.port))
+    srv.wait_log(r"script done")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert data == b"".join(str(i).encode() * 10000 for i in range(1, 7)), len(data)
+
+
 # -- session.nodelay -------------------------------------------------------------------------------
 def _server_socket_nodelay(pid, client):
     """TCP_NODELAY of the server's socket for this client, read through a duplicate of the

@@ -17,7 +17,7 @@ from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_SERVER, S
                                   poll_reply, rewrite, server_block, serving_pids, wait_workers)
 from tcplua_harness.cli import run_cli
 from tcplua_harness.client import refused
-from tcplua_harness.procs import alive, read_pid_file, wait_until
+from tcplua_harness.procs import alive, children, read_pid_file, wait_until
 
 spec = pytest.mark.spec
 
@@ -199,6 +199,26 @@ def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     assert refused(srv.ports[2]), "a listener of the rejected configuration was opened"
     assert srv.proc.poll() is None, "the server exited on a bad reload"
     assert read_pid_file(srv.prefix / "logs/tcplua.pid") == "%d\n" % srv.pid
+
+
+@spec("proc.signal.hup", "proc.respawn")
+def test_hup_with_script_that_does_not_compile_keeps_serving(server):
+    """proc.signal.hup: If the new configuration is invalid (here: its script does not
+    compile, while its init_by_lua would run), the error MUST be logged at `emerg` level and
+    the old configuration keeps serving unchanged: old script, old init_by_lua globals, also
+    in a worker respawned after the failed reload (proc.respawn)."""
+    srv = server(tcp=hup_tcp([0]), main=MASTER, files=HUP_FILES_V1)
+    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    rewrite(srv, files={"conf/init.lua": 'G = "init2"', "conf/t.lua": "ngx.say(("})
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r"\[emerg\] \d+#0: .*failed to load Lua code")
+    workers = wait_workers(srv)
+    os.kill(workers[0], signal.SIGKILL)
+    wait_until(lambda: len(children(srv.pid)) == 2 and workers[0] not in children(srv.pid), 5,
+               lambda: "no replacement for worker %d: %r" % (workers[0], children(srv.pid)))
+    for _ in range(8):
+        assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert srv.proc.poll() is None, "the master exited after a failed reload"
 
 
 @spec("proc.signal.hup")

@@ -118,7 +118,7 @@ void conn_peer_text(const conn_t *c, char *buf, size_t n)
 
 void conn_log(conn_t *c, int level, const char *fmt, ...)
 {
-    char peer[64], local[80] = "?", ctx[160];
+    char peer[64], local[80] = "?", ctx[192];
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     va_list ap;
