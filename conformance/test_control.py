@@ -281,3 +281,18 @@ def test_start_time_restarts_for_pipelined_requests(server):
     c.send(b"abcd")
     a, b, d = map(float, c.recv_until_close(timeout=5).split())
     assert b - a >= 0.099 and d - b >= 0.099, (a, b, d)
+
+
+@spec("session.end.client", "wait.return")
+def test_wait_after_close_already_seen_ends_session(server):
+    """session.end.client: the client's close was already seen by a receive; the following
+    ngx.wait_next_request() MUST end the session without resuming the script."""
+    srv = serve(server, 'local d, e, p = ngx.receive(10) ngx.say(e, ":", p)\n'
+                        'ngx.wait_next_request()\n'
+                        'ngx.log(ngx.ERR, "resumed after close")\n')
+    c = srv.connect()
+    c.send(b"abc")
+    c.shutdown_write()
+    assert c.recv_until_close() == b"closed:abc\n"
+    # A resumed script would have logged before its session ended and closed the connection.
+    assert "resumed after close" not in srv.error_log()

@@ -226,3 +226,24 @@ def test_connection_numbers_unique_across_workers(server):
             break
     assert len(pids) == 2, "connections were not spread over both workers: %r" % pids
     assert len(numbers) == len(set(numbers)), "repeated connection numbers: %r" % sorted(numbers)
+
+
+@spec("errlog.open_fail")
+@pytest.mark.parametrize("where,text,message", [
+    ("main", "error_log /nonexistent-dir/e.log;",
+     'open() "/nonexistent-dir/e.log" failed (2: No such file or directory)'),
+    ("server", "error_log /nonexistent-dir/s.log;",
+     'open() "/nonexistent-dir/s.log" failed (2: No such file or directory)'),
+    ("server", "access_log /nonexistent-dir/a.log;", '"/nonexistent-dir/a.log"'),
+])
+def test_unopenable_log_fails_start_up(impl, where, text, message):
+    """errlog.open_fail: A log file that cannot be opened at start-up MUST make start-up
+    fail with `tcplua: [emerg] open() "PATH" failed (ERRNO: TEXT)` (for error_log) or a
+    message naming the path, and exit status 1."""
+    main = text if where == "main" else ""
+    extra = text if where == "server" else ""
+    prefix = impl.prefix(main=main, tcp=server_block(0, 'ngx.say(1)', extra=extra))
+    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path))
+    assert r.rc == 1, (r.rc, r.stderr)
+    emerg = [l for l in r.stderr.splitlines() if "[emerg]" in l]
+    assert emerg and message in emerg[0], r.stderr

@@ -225,3 +225,15 @@ def test_print_passes_notice_filter(server):
     log = srv.error_log()
     assert re.search(r"\[notice\] .*print-shown", log), log
     assert "hidden-info" not in log
+
+
+@spec("log.call")
+def test_log_rejects_values_without_text(server):
+    """log.call: the arguments are joined as text (nil, booleans, numbers, strings,
+    ngx.null, tables with __tostring); a table without __tostring is an argument error."""
+    srv = serve(server, 'local ok, e = pcall(ngx.log, ngx.ERR, "a", {}) ngx.say(ok, " ", e)\n'
+                        'ngx.log(ngx.ERR, "t=", setmetatable({}, {__tostring = function() return "T" end}))')
+    reply = srv.connect().recv_until_close()
+    assert re.fullmatch(rb"false .*bad argument #3 to 'log' \(expected table to have __tostring "
+                        rb"metamethod\)\n", reply), reply
+    srv.wait_log(r"\[lua\] \S+:2: t=T, client: ")
