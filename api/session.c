@@ -117,8 +117,7 @@ void session_vm_commit(void)
 
 void session_vm_rollback(void)
 {
-    if (!prev_vm) return;
-    lua_close(VM);
+    if (VM) lua_close(VM);     /* at first start there is no previous VM: none is current */
     VM = prev_vm;
     env_mt_ref = prev_mt_ref;
     prev_vm = NULL;

@@ -98,24 +98,32 @@ void master_close_listeners(master_t *mt)
     }
 }
 
+/* Runs the configured server; every exit, failed start-up included, frees what was built. */
 int server_main(main_conf_t *m, const char *prefix, const char *conf, const char *params)
 {
     char err[1024];
+    int rc = 1;
     master_t mt = { .prefix = prefix, .conf_path = conf, .params = params };
     signal(SIGPIPE, SIG_IGN);
-    if (log_open(&log_main, m->error_log, err, sizeof err)) return fail(err);
-    if (conn_numbers_share()) return fail("mmap() of the connection counter failed");
-    if (bring_up(&mt, m, err, sizeof err)) return fail(err);
-    if (mt.conf->daemon && daemonize()) return fail("fork() failed");
-    if (write_pid(mt.conf->pid, err, sizeof err)) return fail(err);
+    if (log_open(&log_main, m->error_log, err, sizeof err) ||
+        (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed")) ||
+        bring_up(&mt, m, err, sizeof err)) {
+        conf_destroy(m);       /* bring_up takes m only when it succeeds */
+        return fail(err);
+    }
+    if (mt.conf->daemon && daemonize()) { fail("fork() failed"); goto done; }
+    if (write_pid(mt.conf->pid, err, sizeof err)) { fail(err); goto done; }
     log_error(LOG_NOTICE, "tcplua started, %d listening socket(s)", mt.nls);
     if (mt.conf->master_process) master_run(&mt);
     else worker_run(mt.conf, mt.ls, mt.nls, mt.vs);
     log_error(LOG_NOTICE, "exiting");
     unlink(mt.conf->pid);
+    rc = 0;
+done:
     vservers_destroy(mt.vs);
     session_vm_close();
     listen_close_all(mt.ls, mt.nls, NULL, 0);
     conf_destroy(mt.conf);
-    return 0;
+    log_close(&log_main);
+    return rc;
 }
