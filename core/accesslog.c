@@ -20,7 +20,7 @@ static int var(const conn_t *c, const char *name, size_t n, char *out, size_t ou
     if (IS("msec")) return snprintf(out, outlen, "%.3f", now);
     if (IS("request_time")) return snprintf(out, outlen, "%.3f", now > c->session_start ? now - c->session_start : 0.0);
     if (IS("connection")) return snprintf(out, outlen, "%lu", c->number);
-    if (IS("connection_requests")) return snprintf(out, outlen, "%lu", c->requests);
+    if (IS("connection_requests")) return snprintf(out, outlen, "%u", (unsigned)c->requests);
     if (IS("bytes_sent")) return snprintf(out, outlen, "%zu", c->bytes_sent);
     if (IS("protocol")) return snprintf(out, outlen, "TCP");
 #undef IS

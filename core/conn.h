@@ -42,26 +42,27 @@ typedef struct outbuf { char *data; size_t len, cap; } outbuf_t;
 struct conn {
     ev_io rio, wio;            /* readable / writable; only armed while someone waits */
     ev_timer timer;            /* the pending op's deadline, or keepalive */
-    int fd;
     unsigned long number;      /* $connection, also "*N" in log lines */
     vserver_t *vs;
     recvbuf_t in;
     outbuf_t out;
     const char *out_err;       /* error seen while flushing, reported by the next API call */
-    int eof;                   /* client half-closed or reset */
-    int drained;               /* the last read got less than asked: skip reading until EV_READ */
-    int finishing;             /* script is done; close once output is flushed */
     lua_State *co;             /* the session's coroutine, NULL once released */
-    int co_ref;
     const op_t *op;            /* pending suspended call, NULL while Lua runs or is idle */
     size_t want_total, want_atleast;   /* the pending receive (want_total: bytes of a print) */
-    int timed_out;             /* the pending op's timer fired */
-    int light_logged;          /* the current light session has had its access log line */
-    unsigned long requests;    /* light sessions so far ($connection_requests) */
     double session_start;      /* start of the current light session */
     size_t bytes_sent;         /* in the current light session */
-    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } peer;
     struct conn *next, *prev;  /* the worker's list of live connections */
+    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } peer;
+    int fd;
+    int co_ref;
+    uint32_t requests;         /* light sessions so far ($connection_requests) */
+    /* Flags as bits: idle connections are many, so every byte of this struct counts. */
+    unsigned eof : 1;          /* client half-closed or reset */
+    unsigned drained : 1;      /* the last read got less than asked: skip reading until EV_READ */
+    unsigned finishing : 1;    /* script is done; close once output is flushed */
+    unsigned timed_out : 1;    /* the pending op's timer fired */
+    unsigned light_logged : 1; /* the current light session has had its access log line */
 };
 
 extern struct ev_loop *conn_loop;
