@@ -21,7 +21,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 CFLAGS  = $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS)
 LDFLAGS = $(SAN)
-LDLIBS  = $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm
+LDLIBS  = $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm   # Debian's libev ships no .pc file
 
 SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
