@@ -95,8 +95,7 @@ static int sleep_event(conn_t *c, int what)
     return 0;
 }
 
-static int sleep_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-static const op_t op_sleep = { "sleep", 0, 0, sleep_event, session_op_cleanup, sleep_resume };
+static const op_t op_sleep = { "sleep", 0, 0, sleep_event, session_op_cleanup, session_no_results };
 
 static int l_sleep(lua_State *L)
 {

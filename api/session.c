@@ -50,9 +50,9 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
     return 3;
 }
 
+int session_no_results(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
 static int exit_event(conn_t *c, int what) { (void)c; (void)what; return 0; }
-static int exit_resume(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-const op_t session_op_exit = { "exit", 0, 0, exit_event, NULL, exit_resume };
+const op_t session_op_exit = { "exit", 0, 0, exit_event, NULL, session_no_results };
 
 static int env_metatable(lua_State *L)
 {

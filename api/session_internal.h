@@ -19,6 +19,8 @@ void session_op_cleanup(conn_t *c);
 int session_fail(lua_State *L, const char *err, const char *partial, size_t plen, int with_partial);
 
 extern const op_t session_op_exit;
+/* The resume() of ops whose call returns nothing (exit, sleep). */
+int session_no_results(conn_t *c, lua_State *L);
 
 /* Ends the current light session: its access-log line, once (api_session.c). */
 void session_light_end(conn_t *c);

@@ -167,6 +167,9 @@ long conf_parse_size(const char *s);
 long conf_parse_time_ms(const char *s);
 const char *conf_full_path(conf_t *cf, const char *path, int from_conf_dir);
 
+/* Whether two listen directives name the same address and port. */
+int conf_listen_same(const listen_conf_t *a, const listen_conf_t *b);
+
 /* Prints the effective configuration (defaults applied) for -T. */
 void conf_dump(const main_conf_t *m, FILE *out);
 

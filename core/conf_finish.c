@@ -127,7 +127,7 @@ static void merge_main(conf_t *cf)
     }
 }
 
-static int same_addr(const listen_conf_t *a, const listen_conf_t *b)
+int conf_listen_same(const listen_conf_t *a, const listen_conf_t *b)
 {
     return a->salen == b->salen && memcmp(&a->sa, &b->sa, a->salen) == 0;
 }
@@ -167,7 +167,7 @@ static int check_listens(conf_t *cf, const listen_conf_t *l)
     for (server_conf_t *s = cf->main->tcp->servers; s; s = s->next)
         for (const listen_conf_t *o = s->listens; o; o = o->next) {
             if (o == l) return 0;
-            if (same_addr(o, l))
+            if (conf_listen_same(o, l))
                 return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s",
                                 l->text, where(at, sizeof at, l->file, l->line)), -1;
             if (overlaps(o, l))

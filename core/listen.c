@@ -52,7 +52,7 @@ fail:
 static int take_old(const listen_conf_t *l, listener_t *old, int nold)
 {
     for (int i = 0; i < nold; i++)
-        if (old[i].fd >= 0 && old[i].conf->salen == l->salen && memcmp(&old[i].conf->sa, &l->sa, l->salen) == 0) {
+        if (old[i].fd >= 0 && conf_listen_same(old[i].conf, l)) {
             int fd = old[i].fd;
             old[i].fd = -1;
             return fd;
@@ -89,8 +89,7 @@ void listen_close_all(listener_t *ls, int n, listener_t *old, int nold)
     for (int i = 0; i < n; i++) {
         int back = 0;
         for (int j = 0; j < nold && !back; j++)
-            if (old[j].fd < 0 && old[j].conf->salen == ls[i].conf->salen &&
-                memcmp(&old[j].conf->sa, &ls[i].conf->sa, ls[i].conf->salen) == 0) { old[j].fd = ls[i].fd; back = 1; }
+            if (old[j].fd < 0 && conf_listen_same(old[j].conf, ls[i].conf)) { old[j].fd = ls[i].fd; back = 1; }
         if (!back && ls[i].fd >= 0) close(ls[i].fd);
     }
     free(ls);

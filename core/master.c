@@ -150,7 +150,7 @@ int master_run(master_t *mt)
             break;
         }
         if (sig_reload) { sig_reload = 0; if (master_reload(mt) == 0) { generation++; spawn_all(mt); signal_workers(SIGQUIT, 1); } }
-        if (sig_reopen) { sig_reopen = 0; master_reopen(mt); signal_workers(SIGUSR1, 0); }
+        if (sig_reopen) { sig_reopen = 0; vservers_reopen(mt->conf, mt->vs); signal_workers(SIGUSR1, 0); }
     }
     return 0;
 }

@@ -14,6 +14,5 @@ typedef struct master {
 
 int master_run(master_t *mt);
 int master_reload(master_t *mt);          /* server.c: 0 when the new configuration is live */
-void master_reopen(master_t *mt);         /* server.c */
 void master_close_listeners(master_t *mt);
 #endif

@@ -1,6 +1,6 @@
 /* server.c: start-up and shutdown of the whole server (logs, listeners, Lua VM with
  * init_by_lua, compiled scripts, daemon, pid file), single-process or master mode, and the
- * master's reconfiguration steps: reload and log reopening. */
+ * master's reconfiguration step: reload. */
 #include "server.h"
 #include "master.h"
 #include "log.h"
@@ -81,13 +81,6 @@ int master_reload(master_t *mt)
     }
     if (log_open(&log_main, m->error_log, err, sizeof err)) log_error(LOG_ALERT, "%s", err);
     return 0;
-}
-
-void master_reopen(master_t *mt)
-{
-    char err[512];
-    if (log_open(&log_main, mt->conf->error_log, err, sizeof err)) log_error(LOG_ALERT, "reopen: %s", err);
-    vservers_reopen(mt->vs);
 }
 
 void master_close_listeners(master_t *mt)

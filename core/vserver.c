@@ -55,9 +55,10 @@ void vservers_destroy(vserver_t *list)
     for (vserver_t *n; list; list = n) { n = list->next; vserver_free(list); }
 }
 
-void vservers_reopen(vserver_t *list)
+void vservers_reopen(const main_conf_t *m, vserver_t *list)
 {
     char err[512];
+    if (log_open(&log_main, m->error_log, err, sizeof err)) log_error(LOG_ALERT, "reopen: %s", err);
     for (vserver_t *vs = list; vs; vs = vs->next) {
         accesslog_flush(vs);
         if (log_open(&vs->log, vs->conf->s.error_log, err, sizeof err) || open_access(vs, err, sizeof err))

@@ -132,10 +132,8 @@ static void on_hup_single(struct ev_loop *loop, ev_signal *w, int ev)
 
 static void on_reopen(struct ev_loop *loop, ev_signal *w, int ev)
 {
-    char err[512];
     (void)loop; (void)w; (void)ev;
-    if (log_open(&log_main, wconf->error_log, err, sizeof err)) log_error(LOG_ALERT, "reopen: %s", err);
-    vservers_reopen(wvs);
+    vservers_reopen(wconf, wvs);
 }
 
 static void start_signal(struct ev_loop *loop, ev_signal *s, void (*cb)(struct ev_loop *, ev_signal *, int), int sig)
