@@ -19,14 +19,20 @@ LUA_CFLAGS = $(shell pkg-config --cflags luajit 2>/dev/null)
 LUA_LIBS   = $(shell pkg-config --libs luajit 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-CFLAGS  = $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Iapi $(LUA_CFLAGS)
+# Core knows nothing of Lua: it is compiled without LuaJIT's headers and its unit tests link
+# without LuaJIT. Only core/main.c, the composition root, sees api/.
+CORE_CFLAGS = $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore
+CFLAGS  = $(CORE_CFLAGS) -Iapi $(LUA_CFLAGS)
 LDFLAGS = $(SAN)
-LDLIBS  = $(LUA_LIBS) -lev -lcares -lcrypto -lz -lm   # Debian's libev ships no .pc file
+# Debian's libev ships no .pc file.
+CORE_LIBS = -lev -lm
+LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcares -lcrypto -lz
 
 SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out core/main.c,$(wildcard core/*.c)))
+API_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard api/*.c))
 UNIT_SRCS := $(wildcard core/tests/test_*.c api/tests/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
@@ -39,23 +45,32 @@ all: $(BUILD)/tcplua
 deps:
 	@sh ci/deps.sh $(DEB_PKGS)
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h api/*.h)
+$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+$(BUILD)/core/main.o: core/main.c $(wildcard core/*.h api/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/api/%.o: api/%.c $(wildcard core/*.h api/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tcplua: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/libtcplua.a: $(LIB_OBJS)
+$(BUILD)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libapi.a: $(API_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+# Core's tests: no LuaJIT on their command line, so a core file that needed it fails here.
 $(BUILD)/%/tests/%: ;
-$(BUILD)/core/tests/test_%: core/tests/test_%.c $(BUILD)/libtcplua.a
+$(BUILD)/core/tests/test_%: core/tests/test_%.c $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtcplua.a $(LDLIBS) $(CHECK_LIBS)
-$(BUILD)/api/tests/test_%: api/tests/test_%.c $(BUILD)/libtcplua.a
+	$(CC) $(CORE_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS) $(CHECK_LIBS)
+$(BUILD)/api/tests/test_%: api/tests/test_%.c $(BUILD)/libapi.a $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtcplua.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libapi.a $(BUILD)/libcore.a $(LDLIBS) $(CHECK_LIBS)
 
 run: deps all
 	$(BUILD)/tcplua -p examples/ -c conf/tcplua.conf

@@ -34,8 +34,8 @@ static void emit(lua_State *L, int level, const char *msg)
     char where[256] = "";
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
         snprintf(where, sizeof where, "%s:%d: ", ar.short_src, ar.currentline);
-    conn_t *c = session_conn_opt(L);
-    if (c) conn_log(c, level, "[lua] %s%s", where, msg);
+    session_t *ss = session_get_opt(L);
+    if (ss) conn_log(session_conn_of(ss), level, "[lua] %s%s", where, msg);
     else log_write(&log_main, level, 0, NULL, "[lua] %s%s", where, msg);
 }
 

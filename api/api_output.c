@@ -16,9 +16,9 @@ static int type_error(lua_State *L, const char *fn, int arg, int idx)
 }
 
 /* Appends the text of the value at idx (arrays recurse in order 1..n) and counts its bytes;
- * with c == NULL it only checks the types, so a bad argument raises before anything of
+ * with out == NULL it only checks the types, so a bad argument raises before anything of
  * the call is queued. */
-static void put(lua_State *L, conn_t *c, const char *fn, int idx, int arg, int depth, size_t *bytes)
+static void put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, int depth, size_t *bytes)
 {
     size_t n;
     const char *s;
@@ -34,7 +34,7 @@ static void put(lua_State *L, conn_t *c, const char *fn, int idx, int arg, int d
         int len = (int)lua_objlen(L, idx);
         for (int i = 1; i <= len; i++) {
             lua_rawgeti(L, idx, i);
-            put(L, c, fn, lua_gettop(L), arg, depth + 1, bytes);
+            put(L, out, fn, lua_gettop(L), arg, depth + 1, bytes);
             lua_pop(L, 1);
         }
         return;
@@ -43,49 +43,54 @@ static void put(lua_State *L, conn_t *c, const char *fn, int idx, int arg, int d
         type_error(L, fn, arg, idx);
         return;
     }
-    if (c && conn_out_append(c, s, n)) luaL_error(L, ERR_NOMEM);
+    if (out && stream_write(out, s, n)) luaL_error(L, ERR_NOMEM);
     *bytes += n;
 }
 
-static int out_wait_event(conn_t *c, int what)
+static int out_wait_event(session_t *ss, stream_t *s, int what)
 {
-    if (what == EV_TIMER) { c->out_err = ERR_TIMEOUT; return 1; }
-    return what == EV_WRITE && (c->out.len < OUT_HIGH || c->out_err);
+    (void)ss;
+    if (what == SESSION_TIMEOUT && !s->err) s->err = ERR_TIMEOUT;
+    if (what == SESSION_TIMEOUT) return 1;
+    return what == SESSION_WRITE && (stream_queued(s) < OUT_HIGH || s->err);
 }
 
-static int out_wait_resume(conn_t *c, lua_State *L)
+/* print's results: the bytes this call queued (wait.n1), or nil, err. */
+static int out_results(session_t *ss, lua_State *L)
 {
-    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
-    lua_pushinteger(L, (lua_Integer)c->want_total);
+    stream_t *s = session_stream(ss);
+    if (s->err) return session_fail(L, s->err, NULL, 0, 0);
+    lua_pushinteger(L, (lua_Integer)ss->wait.n1);
     lua_pushliteral(L, "ok");
     return 2;
 }
 
-static void out_wait_cleanup(conn_t *c) { conn_arm_timer(c, -1); }
-static const op_t op_out_wait = { "print", 0, 1, out_wait_event, out_wait_cleanup, out_wait_resume };
+static void out_wait_cleanup(session_t *ss) { stream_timer(session_stream(ss), -1); }
+static const wait_ops_t wait_out = { "print", 0, 1, out_wait_event, out_wait_cleanup, out_results };
 
 static int output(lua_State *L, int newline)
 {
-    conn_t *c = session_conn(L);
+    session_t *ss = session_get(L);
+    conn_t *c = session_conn_of(ss);
+    stream_t *s = &c->stream;
     const char *fn = newline ? "say" : "print";
     int top = lua_gettop(L);
     size_t bytes = 0;
     for (int i = 1; i <= top; i++) put(L, NULL, fn, i, i, 0, &bytes);
-    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
+    if (s->err) return session_fail(L, s->err, NULL, 0, 0);
     bytes = 0;
-    for (int i = 1; i <= top; i++) put(L, c, fn, i, i, 0, &bytes);
+    for (int i = 1; i <= top; i++) put(L, s, fn, i, i, 0, &bytes);
     if (newline) {
-        if (conn_out_append(c, "\n", 1)) return luaL_error(L, ERR_NOMEM);
+        if (stream_write(s, "\n", 1)) return luaL_error(L, ERR_NOMEM);
         bytes++;
     }
     c->bytes_sent += bytes;
-    c->want_total = bytes;
-    if (c->out.len >= OUT_HIGH && conn_flush(c) == 1 && c->out.len >= OUT_HIGH) {
-        conn_arm_timer(c, conn_timeout(c->vs->conf->s.send_timeout));
-        return session_yield(L, c, &op_out_wait);
+    ss->wait.n1 = bytes;
+    if (stream_queued(s) >= OUT_HIGH && stream_flush(s) == 1 && stream_queued(s) >= OUT_HIGH) {
+        stream_timer(s, conn_timeout(c->vs->conf->s.send_timeout));
+        return session_yield(L, ss, &wait_out, s);
     }
-    if (c->out_err) return session_fail(L, c->out_err, NULL, 0, 0);
-    return out_wait_resume(c, L);
+    return out_results(ss, L);
 }
 
 static int l_print(lua_State *L) { return output(L, 0); }

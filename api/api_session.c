@@ -5,48 +5,52 @@
 #include "errstr.h"
 #include "api.h"
 #include "clock.h"
-#include "vserver.h"
+#include "accesslog.h"
 #include <math.h>
+#include <stdio.h>
 
 /* ---- ngx.receive(total[, atleast]) ---- */
 
 /* Pushes the requested bytes if buffered; reads more first when the kernel has some. */
-static int recv_ready(conn_t *c)
+static int recv_ready(session_t *ss)
 {
+    stream_t *s = session_stream(ss);
     const char *p;
     size_t n;
-    while (!recvbuf_peek(&c->in, c->want_total, c->want_atleast, &p, &n)) {
-        if (c->drained) return 0;     /* the kernel had nothing more a moment ago: wait */
-        ssize_t r = conn_fill(c, c->want_atleast - recvbuf_len(&c->in));
+    while (!recvbuf_peek(&s->in, ss->wait.n1, ss->wait.n2, &p, &n)) {
+        if (s->drained) return 0;     /* the kernel had nothing more a moment ago: wait */
+        ssize_t r = stream_fill(s, ss->wait.n2 - recvbuf_len(&s->in));
         if (r <= 0) return r < 0;     /* EOF/error: ready to report; EAGAIN: wait */
     }
     return 1;
 }
 
-static int recv_results(conn_t *c, lua_State *L)
+static int recv_results(session_t *ss, lua_State *L)
 {
+    stream_t *s = session_stream(ss);
     const char *p;
     size_t n;
-    if (recvbuf_peek(&c->in, c->want_total, c->want_atleast, &p, &n)) {
+    if (recvbuf_peek(&s->in, ss->wait.n1, ss->wait.n2, &p, &n)) {
         lua_pushlstring(L, p, n);
-        recvbuf_consume(&c->in, n);
+        recvbuf_consume(&s->in, n);
         return 1;
     }
-    n = recvbuf_len(&c->in);          /* failure: hand over whatever arrived as partial */
-    recvbuf_peek(&c->in, n, 0, &p, &n);
-    int k = session_fail(L, c->timed_out ? ERR_TIMEOUT : c->out_err ? c->out_err : ERR_CLOSED, p, n, 1);
-    recvbuf_consume(&c->in, n);
+    n = recvbuf_len(&s->in);          /* failure: hand over whatever arrived as partial */
+    recvbuf_peek(&s->in, n, 0, &p, &n);
+    int k = session_fail(L, s->timed_out ? ERR_TIMEOUT : s->err ? s->err : ERR_CLOSED, p, n, 1);
+    recvbuf_consume(&s->in, n);
     return k;
 }
 
-static int recv_event(conn_t *c, int what)
+static int recv_event(session_t *ss, stream_t *src, int what)
 {
-    if (what == EV_TIMER) return 1;
-    if (what == EV_READ) return recv_ready(c);
+    (void)src;
+    if (what == SESSION_TIMEOUT) return 1;
+    if (what == SESSION_READ) return recv_ready(ss);
     return 0;
 }
 
-static const op_t op_recv = { "receive", 0, 0, recv_event, session_op_cleanup, recv_results };
+static const wait_ops_t wait_recv = { "receive", 0, 0, recv_event, session_wait_cleanup, recv_results };
 
 /* An integral number (1.5 is an error, not 1); `dflt` when absent or nil and dflt > 0. */
 static lua_Integer check_int(lua_State *L, int arg, lua_Integer dflt)
@@ -59,100 +63,112 @@ static lua_Integer check_int(lua_State *L, int arg, lua_Integer dflt)
 
 static int l_receive(lua_State *L)
 {
-    conn_t *c = session_conn(L);
+    session_t *ss = session_get(L);
+    conn_t *c = session_conn_of(ss);
+    stream_t *s = &c->stream;
     lua_Integer total = check_int(L, 1, 0);
     long max = c->vs->conf->s.client_max_body_size;
     if (total < 1) return luaL_argerror(L, 1, "total must be at least 1");
-    if (total > max) return luaL_argerror(L, 1, lua_pushfstring(L, "total exceeds client_max_body_size %d", (int)max));
+    if (total > max) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "total exceeds client_max_body_size %ld", max);
+        return luaL_argerror(L, 1, msg);
+    }
     lua_Integer atleast = check_int(L, 2, total);
     if (atleast < 1 || atleast > total) return luaL_argerror(L, 2, "atleast must be in [1, total]");
-    c->want_total = (size_t)total;
-    c->want_atleast = (size_t)atleast;
-    c->timed_out = 0;
-    if (c->out_err || c->eof || recv_ready(c)) return recv_results(c, L);
-    conn_arm_read(c, 1);
-    conn_arm_timer(c, conn_timeout(c->vs->conf->s.read_timeout));
-    return session_yield(L, c, &op_recv);
+    ss->wait.n1 = (size_t)total;
+    ss->wait.n2 = (size_t)atleast;
+    s->timed_out = 0;
+    if (s->err || s->eof || recv_ready(ss)) return recv_results(ss, L);
+    stream_read(s, 1);
+    stream_timer(s, conn_timeout(c->vs->conf->s.read_timeout));
+    return session_yield(L, ss, &wait_recv, s);
 }
 
 /* ---- ngx.exit() ---- */
 
 static int l_exit(lua_State *L)
 {
-    return session_yield(L, session_conn(L), &session_op_exit);
+    return session_yield(L, session_get(L), &session_wait_exit, NULL);
 }
 
 /* ---- ngx.sleep(seconds) ---- */
 
 /* With lua_check_client_abort on, a sleeping session watches the socket: data is buffered
  * for later receives, a close ends the session at once. */
-static int sleep_event(conn_t *c, int what)
+static int sleep_event(session_t *ss, stream_t *s, int what)
 {
-    if (what == EV_TIMER) return 1;
-    if (what != EV_READ) return 0;
-    if (conn_fill(c, 1) < 0) return -1;
-    if (recvbuf_len(&c->in) >= (size_t)c->vs->conf->s.client_max_body_size) conn_arm_read(c, 0);
+    (void)ss;
+    if (what == SESSION_TIMEOUT) return 1;
+    if (what != SESSION_READ) return 0;
+    if (stream_fill(s, 1) < 0) return -1;
+    if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0);   /* full: stop watching */
     return 0;
 }
 
-static const op_t op_sleep = { "sleep", 0, 0, sleep_event, session_op_cleanup, session_no_results };
+static const wait_ops_t wait_sleep = { "sleep", 0, 0, sleep_event, session_wait_cleanup, session_no_results };
 
 static int l_sleep(lua_State *L)
 {
-    conn_t *c = session_conn(L);
-    lua_Number s = luaL_checknumber(L, 1);
-    if (!(s >= 0) || s > 1e9) return luaL_argerror(L, 1, "invalid sleep duration");
-    conn_arm_timer(c, (long)floor(s * 1000 + 0.5));
-    if (c->vs->conf->s.lua_check_client_abort && !c->eof) conn_arm_read(c, 1);
-    return session_yield(L, c, &op_sleep);
+    session_t *ss = session_get(L);
+    conn_t *c = session_conn_of(ss);
+    lua_Number sec = luaL_checknumber(L, 1);
+    if (!(sec >= 0) || sec > 1e9) return luaL_argerror(L, 1, "invalid sleep duration");
+    stream_timer(&c->stream, (long)floor(sec * 1000 + 0.5));
+    if (c->vs->conf->s.lua_check_client_abort && !c->stream.eof) stream_read(&c->stream, 1);
+    return session_yield(L, ss, &wait_sleep, &c->stream);
 }
 
 /* ---- ngx.wait_next_request() ---- */
 
-void session_light_end(conn_t *c)
+void session_light_end(session_t *ss)
 {
-    if (!c->light_logged) accesslog_write(c);
-    c->light_logged = 1;
+    if (!ss->light_logged) accesslog_write(session_conn_of(ss));
+    ss->light_logged = 1;
 }
 
 /* The next light session begins when wait_next_request returns to the script. */
-static void light_begin(conn_t *c)
+static void light_begin(session_t *ss)
 {
-    c->light_logged = 0;
+    conn_t *c = session_conn_of(ss);
+    ss->light_logged = 0;
     c->requests++;
     c->session_start = clock_now();
     c->bytes_sent = 0;
 }
 
-static int wait_event(conn_t *c, int what)
+static int wait_event(session_t *ss, stream_t *s, int what)
 {
-    if (what == EV_TIMER) return -1;            /* keepalive_timeout: end without resuming */
-    if (what != EV_READ) return 0;
-    ssize_t r = conn_fill(c, 1);
+    (void)ss;
+    if (what == SESSION_TIMEOUT) return -1;     /* keepalive_timeout: end without resuming */
+    if (what != SESSION_READ) return 0;
+    ssize_t r = stream_fill(s, 1);
     return r > 0 ? 1 : r < 0 ? -1 : 0;
 }
 
-static int wait_resume(conn_t *c, lua_State *L) { (void)L; light_begin(c); return 0; }
-static const op_t op_wait = { "wait_next_request", 1, 0, wait_event, session_op_cleanup, wait_resume };
+static int wait_resume(session_t *ss, lua_State *L) { (void)L; light_begin(ss); return 0; }
+static const wait_ops_t wait_next = { "wait_next_request", 1, 0, wait_event, session_wait_cleanup, wait_resume };
 
 static int l_wait_next_request(lua_State *L)
 {
-    conn_t *c = session_conn(L);
-    session_light_end(c);       /* no flush here: pipelined requests batch their replies */
-    if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
-    if (c->eof || conn_shutting_down || (!c->drained && conn_fill(c, 1) < 0))
-        return session_yield(L, c, &session_op_exit);
-    if (recvbuf_len(&c->in) > 0) return wait_resume(c, L);
-    conn_arm_read(c, 1);
-    conn_arm_timer(c, conn_timeout(c->vs->conf->s.keepalive_timeout));
-    return session_yield(L, c, &op_wait);
+    session_t *ss = session_get(L);
+    conn_t *c = session_conn_of(ss);
+    stream_t *s = &c->stream;
+    session_light_end(ss);      /* no flush here: pipelined requests batch their replies */
+    if (recvbuf_len(&s->in) > 0) return wait_resume(ss, L);
+    if (s->eof || conn_shutting_down || (!s->drained && stream_fill(s, 1) < 0))
+        return session_yield(L, ss, &session_wait_exit, NULL);
+    if (recvbuf_len(&s->in) > 0) return wait_resume(ss, L);
+    stream_read(s, 1);
+    stream_timer(s, conn_timeout(c->vs->conf->s.keepalive_timeout));
+    return session_yield(L, ss, &wait_next, s);
 }
 
 /* ---- ngx.start_time() ---- */
 
 static int l_start_time(lua_State *L)
 {
-    lua_pushnumber(L, session_conn(L)->session_start);
+    lua_pushnumber(L, session_conn_of(session_get(L))->session_start);
     return 1;
 }
 

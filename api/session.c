@@ -1,44 +1,36 @@
-/* session.c: the Lua side of a connection: the worker's VM, loading chunks as closure
- * factories, one coroutine per connection with its own globals, the yield/resume protocol
- * and the end of a session (flush, then close). */
+/* session.c: the Lua side of a connection: one coroutine per connection, the one yield
+ * protocol (a wait record per session; events from the streams it waits on; the resume
+ * driver that flushes once per batch), and the end of a session, the same on every path:
+ * normal return, Lua error, ngx.exit, client abort, worker shutdown. */
 #include "session_internal.h"
 #include "session.h"
-#include "api.h"
+#include "vm.h"
 #include "clock.h"
-#include <lualib.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static lua_State *VM, *prev_vm;     /* prev_vm: kept until a reload commits */
-static int env_mt_ref = LUA_NOREF, prev_mt_ref = LUA_NOREF;
-
-int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, size_t errlen);  /* session_load.c */
-int vm_set_paths(lua_State *L, main_conf_t *m);                                                    /* session_load.c */
-
-conn_t *session_conn_opt(lua_State *L)
+session_t *session_get_opt(lua_State *L)
 {
     return lua_getexdata(L);
 }
 
-conn_t *session_conn(lua_State *L)
+session_t *session_get(lua_State *L)
 {
-    conn_t *c = lua_getexdata(L);
-    if (!c) luaL_error(L, "API disabled in the context of init_by_lua*");
-    return c;
+    session_t *ss = lua_getexdata(L);
+    if (!ss) luaL_error(L, "API disabled in the context of init_by_lua*");
+    return ss;
 }
 
-int session_yield(lua_State *L, conn_t *c, const op_t *op)
+int session_yield(lua_State *L, session_t *ss, const wait_ops_t *ops, void *obj)
 {
-    c->op = op;
-    c->timed_out = 0;
+    ss->wait.ops = ops;
+    ss->wait.obj = obj;
     return lua_yield(L, 0);
 }
 
-void session_op_cleanup(conn_t *c)
+void session_wait_cleanup(session_t *ss)
 {
-    conn_arm_read(c, 0);
-    conn_arm_timer(c, -1);
+    stream_t *s = session_stream(ss);
+    stream_read(s, 0);
+    stream_timer(s, -1);
 }
 
 int session_fail(lua_State *L, const char *err, const char *partial, size_t plen, int with_partial)
@@ -50,190 +42,141 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
     return 3;
 }
 
-int session_no_results(conn_t *c, lua_State *L) { (void)c; (void)L; return 0; }
-static int exit_event(conn_t *c, int what) { (void)c; (void)what; return 0; }
-const op_t session_op_exit = { "exit", 0, 0, exit_event, NULL, session_no_results };
-
-static int env_metatable(lua_State *L)
+void session_cleanup_add(session_t *ss, session_cleanup_t *cl)
 {
-    lua_createtable(L, 0, 1);
-    lua_pushvalue(L, LUA_GLOBALSINDEX);
-    lua_setfield(L, -2, "__index");
-    return luaL_ref(L, LUA_REGISTRYINDEX);
+    cl->next = ss->cleanups;
+    ss->cleanups = cl;
 }
 
-static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
+void session_cleanup_remove(session_t *ss, session_cleanup_t *cl)
 {
-    char msg[1024];
-    if (!m->tcp || !m->tcp->init) return 0;
-    if (vm_load_chunk(L, m->tcp->init, 0, msg, sizeof msg))
-        return snprintf(err, errlen, "init_by_lua error: %s", msg), -1;
-    lua_getglobal(L, "debug");
-    lua_getfield(L, -1, "traceback");
-    lua_remove(L, -2);
-    lua_insert(L, -2);
-    if (lua_pcall(L, 0, 0, -2) != 0) {
-        snprintf(err, errlen, "init_by_lua error: %s", lua_tostring(L, -1));
-        lua_pop(L, 2);
-        return -1;
+    for (session_cleanup_t **p = &ss->cleanups; *p; p = &(*p)->next)
+        if (*p == cl) { *p = cl->next; return; }
+}
+
+int session_no_results(session_t *ss, lua_State *L)
+{
+    (void)ss;
+    (void)L;
+    return 0;
+}
+
+static int exit_event(session_t *ss, stream_t *src, int what)
+{
+    (void)ss;
+    (void)src;
+    (void)what;
+    return 0;
+}
+
+const wait_ops_t session_wait_exit = { "exit", 0, 0, exit_event, NULL, session_no_results };
+
+/* Ends the wait: disarms it and pushes its results. */
+static int wake(session_t *ss)
+{
+    const wait_ops_t *ops = ss->wait.ops;
+    if (ops->cleanup) ops->cleanup(ss);
+    ss->wait.ops = NULL;
+    return ops->resume(ss, ss->co);
+}
+
+/* The one end path (app.h conn_end): runs once, whatever ended the session. */
+static void session_end(conn_t *c)
+{
+    session_t *ss = session_of(c);
+    if (!ss->co) return;            /* never started (refused by allow/deny) or already ended */
+    if (ss->wait.ops && ss->wait.ops->cleanup) ss->wait.ops->cleanup(ss);
+    ss->wait.ops = NULL;
+    session_light_end(ss);
+    while (ss->cleanups) {
+        session_cleanup_t *cl = ss->cleanups;
+        ss->cleanups = cl->next;
+        cl->fn(cl, ss);
     }
+    lua_setexdata(ss->co, NULL);
+    luaL_unref(vm_main(), LUA_REGISTRYINDEX, ss->co_ref);
+    ss->co = NULL;
+}
+
+static void log_lua_error(session_t *ss, int status)
+{
+    lua_State *L = vm_main();
+    const char *msg = lua_tostring(ss->co, -1);
+    luaL_traceback(L, ss->co, msg ? msg : "(error object is not a string)", 0);
+    conn_log(session_conn_of(ss), LOG_ERR, "lua session aborted: %s error: %s",
+             status == LUA_ERRMEM ? "memory" : "runtime", lua_tostring(L, -1));
     lua_pop(L, 1);
-    return 0;
 }
 
-/* Builds a complete VM for m and makes it current; the previous one is kept until
- * session_vm_commit() or restored by session_vm_rollback(), so a reload that fails later
- * (a script that does not compile) leaves the old configuration's VM serving. */
-int session_vm_init(main_conf_t *m, char *err, size_t errlen)
+/* Runs the coroutine until it waits or ends. After each yield, everything printed since
+ * the last wait goes out in one write; a wait for the queue to drain that this very flush
+ * satisfied gets no EV_WRITE, so it is asked here and resumed at once. */
+static void run(session_t *ss, int nargs)
 {
-    lua_State *L = luaL_newstate();
-    if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
-    luaL_openlibs(L);
-    vm_set_paths(L, m);
-    lua_pushnil(L);             /* coroutines of its own would break the one yield protocol */
-    lua_setglobal(L, "coroutine");
-    lua_createtable(L, 0, 64);
-    api_output_inject(L);
-    api_session_inject(L);
-    api_log_inject(L);
-    api_time_inject(L);
-    api_string_inject(L);
-    lua_setglobal(L, "ngx");
-    int mt = env_metatable(L);
-    if (run_init(L, m, err, errlen)) { lua_close(L); return -1; }
-    session_vm_commit();
-    prev_vm = VM;
-    prev_mt_ref = env_mt_ref;
-    VM = L;
-    env_mt_ref = mt;
-    return 0;
-}
-
-void session_vm_commit(void)
-{
-    if (prev_vm) lua_close(prev_vm);
-    prev_vm = NULL;
-}
-
-void session_vm_rollback(void)
-{
-    if (VM) lua_close(VM);     /* at first start there is no previous VM: none is current */
-    VM = prev_vm;
-    env_mt_ref = prev_mt_ref;
-    prev_vm = NULL;
-}
-
-int session_server_init(vserver_t *vs, char *err, size_t errlen)
-{
-    vs->chunk_ref = LUA_NOREF;
-    if (!vs->conf->s.lua_code_cache) {
-        log_write(&vs->log, LOG_ALERT, 0, NULL, "lua_code_cache is off; this will hurt performance");
-        return 0;
-    }
-    if (vm_load_chunk(VM, vs->conf->s.process, 1, err, errlen)) return -1;
-    vs->chunk_ref = luaL_ref(VM, LUA_REGISTRYINDEX);
-    return 0;
-}
-
-void session_vm_close(void)
-{
-    session_vm_commit();
-    if (VM) lua_close(VM);
-    VM = NULL;
-}
-
-void session_release(conn_t *c)
-{
-    if (!c->co) return;
-    lua_setexdata(c->co, NULL);
-    luaL_unref(VM, LUA_REGISTRYINDEX, c->co_ref);
-    c->co = NULL;
-}
-
-/* Flushes what the script printed, then closes; waits (send_timeout) if the kernel is full. */
-static void finish(conn_t *c)
-{
-    session_light_end(c);
-    session_release(c);
-    c->op = NULL;
-    c->finishing = 1;
-    conn_arm_read(c, 0);
-    if (conn_flush(c) == 1) { conn_arm_timer(c, conn_timeout(c->vs->conf->s.send_timeout)); return; }
-    conn_close(c);
-}
-
-static void log_lua_error(conn_t *c, int status)
-{
-    const char *msg = lua_tostring(c->co, -1);
-    luaL_traceback(VM, c->co, msg ? msg : "(error object is not a string)", 0);
-    conn_log(c, LOG_ERR, "lua session aborted: %s error: %s",
-             status == LUA_ERRMEM ? "memory" : "runtime", lua_tostring(VM, -1));
-    lua_pop(VM, 1);
-}
-
-static void resume(conn_t *c, int nargs)
-{
-    int status = lua_resume(c->co, nargs);
-    if (status == LUA_YIELD && c->op && c->op != &session_op_exit) {
-        /* The one write per batch: everything printed since the last wait. If it drained
-         * the queue, no EV_WRITE will come for an op waiting on that: post one. */
-        if (conn_flush(c) != 1 && c->op->on_write) ev_feed_event(conn_loop, &c->wio, EV_WRITE);
+    conn_t *c = session_conn_of(ss);
+    for (;;) {
+        int status = lua_resume(ss->co, nargs);
+        const wait_ops_t *ops = ss->wait.ops;
+        if (status == LUA_YIELD && ops && ops != &session_wait_exit) {
+            if (stream_flush(&c->stream) == 1 || !ops->on_write) return;
+            if (ops->event(ss, &c->stream, SESSION_WRITE) == 0) return;
+            nargs = wake(ss);
+            continue;
+        }
+        if (status == LUA_YIELD && !ops)
+            conn_log(c, LOG_ERR, "lua session aborted: unexpected yield outside the ngx API");
+        else if (status != 0 && status != LUA_YIELD)
+            log_lua_error(ss, status);
+        conn_finish(c);             /* ends the session (session_end), flushes, closes */
         return;
     }
-    if (status == LUA_YIELD && !c->op)
-        conn_log(c, LOG_ERR, "lua session aborted: unexpected yield outside the ngx API");
-    else if (status != 0 && status != LUA_YIELD)
-        log_lua_error(c, status);
-    finish(c);
 }
 
-static int push_closure(conn_t *c)
+/* An event of a stream the session waits on. */
+static void session_event(session_t *ss, stream_t *src, int what)
 {
-    vserver_t *vs = c->vs;
-    char err[1024];
-    if (vs->chunk_ref != LUA_NOREF) lua_rawgeti(VM, LUA_REGISTRYINDEX, vs->chunk_ref);
-    else if (vm_load_chunk(VM, vs->conf->s.process, 1, err, sizeof err)) {
-        conn_log(c, LOG_ERR, "%s", err);
-        return -1;
-    }
-    if (lua_pcall(VM, 0, 1, 0) != 0) {       /* the factory returns a fresh closure */
-        conn_log(c, LOG_ERR, "failed to create the session closure: %s", lua_tostring(VM, -1));
-        lua_pop(VM, 1);
-        return -1;
-    }
-    lua_createtable(VM, 0, 0);               /* per-session globals falling back to _G */
-    lua_rawgeti(VM, LUA_REGISTRYINDEX, env_mt_ref);
-    lua_setmetatable(VM, -2);
-    lua_setfenv(VM, -2);
-    return 0;
+    const wait_ops_t *ops = ss->wait.ops;
+    if (!ops) return;
+    int r = ops->event(ss, src, what);
+    if (r == 0) return;
+    if (r < 0) { conn_close(session_conn_of(ss)); return; }
+    run(ss, wake(ss));
 }
 
-void session_start(conn_t *c)
+static void client_read(stream_t *s) { session_event(session_of(s->data), s, SESSION_READ); }
+static void client_write(stream_t *s) { session_event(session_of(s->data), s, SESSION_WRITE); }
+static void client_timeout(stream_t *s) { session_event(session_of(s->data), s, SESSION_TIMEOUT); }
+static const stream_handler_t client_handler = { client_read, client_write, client_timeout };
+
+static void session_start(conn_t *c)
 {
-    c->co = lua_newthread(VM);
-    c->co_ref = luaL_ref(VM, LUA_REGISTRYINDEX);
-    lua_setexdata(c->co, c);
+    session_t *ss = session_of(c);
+    lua_State *L = vm_main();
+    c->stream.h = &client_handler;
+    ss->co = lua_newthread(L);
+    ss->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setexdata(ss->co, ss);
     c->requests = 1;
     c->session_start = clock_now();
-    if (push_closure(c)) { conn_close(c); return; }
-    lua_xmove(VM, c->co, 1);
-    resume(c, 0);
+    if (vm_push_session_fn(c)) { conn_close(c); return; }
+    lua_xmove(L, ss->co, 1);
+    run(ss, 0);
 }
 
-void session_on_event(conn_t *c, int what)
+static int session_idle(const conn_t *c)
 {
-    if (c->finishing) {
-        if (what != EV_WRITE || conn_flush(c) != 1) conn_close(c);
-        return;
-    }
-    if (what == EV_WRITE) conn_flush(c);
-    if (what == EV_TIMER) c->timed_out = 1;
-    if (!c->op) return;
-    int r = c->op->event(c, what);
-    if (r == 0) return;
-    const op_t *op = c->op;
-    if (op->cleanup) op->cleanup(c);
-    c->op = NULL;
-    if (r < 0) { conn_close(c); return; }
-    resume(c, op->resume(c, c->co));
+    const session_t *ss = (const session_t *)c->app;
+    return ss->wait.ops && ss->wait.ops->idle;
 }
+
+const app_t session_app = {
+    .conn_size = sizeof(session_t),
+    .cycle_init = vm_cycle_init,
+    .cycle_commit = vm_cycle_commit,
+    .cycle_rollback = vm_cycle_rollback,
+    .cycle_close = vm_cycle_close,
+    .server_init = vm_server_init,
+    .conn_start = session_start,
+    .conn_end = session_end,
+    .conn_idle = session_idle,
+};

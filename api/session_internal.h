@@ -1,27 +1,75 @@
-/* session_internal.h: what the API families share with api/session.c: finding the
- * session of a coroutine and the one yield protocol. */
+/* session_internal.h: the session object the API families share with api/session.c: the
+ * coroutine of a connection, the one wait record of the one yield protocol, and the list
+ * of cleanups that run on every way a session ends. */
 #ifndef TCPLUA_SESSION_INTERNAL_H
 #define TCPLUA_SESSION_INTERNAL_H
 #include <lua.h>
 #include <lauxlib.h>
 #include "conn.h"
 
-/* The connection of the running coroutine; raises "API disabled in the context of
+typedef struct session session_t;
+
+/* What a suspended call waits for. event() sees each event of an object the session waits
+ * on (src: which stream; what: SESSION_READ/WRITE/TIMEOUT) and answers 0 keep waiting, 1
+ * resume now, -1 end the session without resuming; cleanup() disarms what the call armed;
+ * resume() pushes the call's results and returns their count. All three run from the
+ * event loop (or the resume driver after a yield), never inside the API call itself. */
+typedef struct wait_ops {
+    const char *name;
+    unsigned idle : 1;         /* waiting between requests: a graceful stop ends it at once */
+    unsigned on_write : 1;     /* asked again after the flush that follows every yield */
+    int (*event)(session_t *ss, stream_t *src, int what);
+    void (*cleanup)(session_t *ss);
+    int (*resume)(session_t *ss, lua_State *L);
+} wait_ops_t;
+
+enum { SESSION_READ = 1, SESSION_WRITE, SESSION_TIMEOUT };
+
+/* The one wait record: the operations, the object waited on (whose stream timer holds the
+ * deadline), and the call's own arguments (a receive's total and atleast, a print's size). */
+typedef struct wait {
+    const wait_ops_t *ops;     /* NULL while the script runs or after it ended */
+    void *obj;
+    size_t n1, n2;
+} wait_t;
+
+/* A cleanup registered by whatever a session acquires (a cosocket, a DNS query, a lock):
+ * embed it in the object and recover the object with offsetof. Runs once, LIFO. */
+typedef struct session_cleanup {
+    void (*fn)(struct session_cleanup *cl, session_t *ss);
+    struct session_cleanup *next;
+} session_cleanup_t;
+
+struct session {
+    lua_State *co;             /* the coroutine, NULL once the session ended */
+    wait_t wait;
+    session_cleanup_t *cleanups;
+    int co_ref;
+    unsigned light_logged : 1; /* the current light session has had its access-log line */
+};
+
+static inline session_t *session_of(conn_t *c) { return conn_app(c); }
+static inline conn_t *session_conn_of(session_t *ss) { return conn_of_app(ss); }
+static inline stream_t *session_stream(session_t *ss) { return &session_conn_of(ss)->stream; }
+
+/* The session of the running coroutine; raises "API disabled in the context of
  * init_by_lua*" outside a session. */
-conn_t *session_conn(lua_State *L);
-/* The connection or NULL (for calls valid in init_by_lua too, such as ngx.log). */
-conn_t *session_conn_opt(lua_State *L);
-/* Records op as pending and suspends the coroutine; use as `return session_yield(...)`. */
-int session_yield(lua_State *L, conn_t *c, const op_t *op);
-/* Disarms read watcher and timer: the cleanup of most ops. */
-void session_op_cleanup(conn_t *c);
+session_t *session_get(lua_State *L);
+/* The session or NULL (for calls valid in init_by_lua too, such as ngx.log). */
+session_t *session_get_opt(lua_State *L);
+/* Records the wait and suspends the coroutine; use as `return session_yield(...)`. */
+int session_yield(lua_State *L, session_t *ss, const wait_ops_t *ops, void *obj);
+/* Stops reading the client and its deadline: the cleanup of most waits. */
+void session_wait_cleanup(session_t *ss);
 /* Pushes nil, err (and partial when given) and returns the count. */
 int session_fail(lua_State *L, const char *err, const char *partial, size_t plen, int with_partial);
+void session_cleanup_add(session_t *ss, session_cleanup_t *cl);
+void session_cleanup_remove(session_t *ss, session_cleanup_t *cl);
 
-extern const op_t session_op_exit;
-/* The resume() of ops whose call returns nothing (exit, sleep). */
-int session_no_results(conn_t *c, lua_State *L);
+extern const wait_ops_t session_wait_exit;
+/* The resume() of waits whose call returns nothing (exit, sleep). */
+int session_no_results(session_t *ss, lua_State *L);
 
 /* Ends the current light session: its access-log line, once (api_session.c). */
-void session_light_end(conn_t *c);
+void session_light_end(session_t *ss);
 #endif

@@ -306,3 +306,44 @@ def test_off_at_server_level(server):
     stop(srv)
     assert lines_of(srv, "logs/t.log") == ["5"]
     assert lines_of(srv, "logs/access_tcp.log") == []
+
+
+# -- accesslog.abort -----------------------------------------------------------------------------
+SLEEPER = 'ngx.print("ab") ngx.sleep(3600) ngx.print("never")'
+
+
+@spec("accesslog.abort", "session.client_abort.on")
+def test_line_when_client_aborts_a_sleep(server):
+    """accesslog.abort: a light session that ends because the client went away while the
+    script slept (`lua_check_client_abort on`) MUST still write its line."""
+    srv = server(tcp='log_format f "$connection_requests $bytes_sent";\n'
+                     + server_block(0, SLEEPER, "access_log logs/a.log f;\n"
+                                                "        lua_check_client_abort on;"))
+    c = srv.connect()
+    assert c.recv_exactly(2) == b"ab"
+    c.close()
+    assert wait_lines(srv, "logs/a.log", 1) == ["1 2"]
+    stop(srv)
+    assert lines_of(srv, "logs/a.log") == ["1 2"]
+
+
+@spec("accesslog.abort", "proc.signal.term")
+@pytest.mark.parametrize("how", ["term", "quit"])
+def test_line_when_the_worker_stops(server, how):
+    """accesslog.abort: a light session that ends because the worker stopped (TERM, or QUIT
+    once worker_shutdown_timeout expired) while the script waited MUST still write its line;
+    a connection idle between requests adds none."""
+    srv = server(tcp='log_format f "$connection_requests $bytes_sent";\n'
+                     + server_block(0, SLEEPER, "access_log logs/a.log f;")
+                     + server_block(1, 'ngx.print("i") ngx.wait_next_request()',
+                                    "access_log logs/idle.log f;"),
+                 main="worker_shutdown_timeout 200ms;\n")
+    c = srv.connect()
+    idle = srv.connect(1)
+    assert c.recv_exactly(2) == b"ab"
+    assert idle.recv_exactly(1) == b"i"
+    assert wait_lines(srv, "logs/idle.log", 1) == ["1 1"]
+    srv.signal(signal.SIGTERM if how == "term" else signal.SIGQUIT)
+    assert srv.wait_exit(5) == 0
+    assert lines_of(srv, "logs/a.log") == ["1 2"]
+    assert lines_of(srv, "logs/idle.log") == ["1 1"]

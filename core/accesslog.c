@@ -1,7 +1,7 @@
 /* accesslog.c: the access log: one line per light session in the server's log_format,
  * appended to a per-server buffer and written once per event-loop turn (or when 32 KiB
  * are pending), so a pipelining client costs no extra system call per message. */
-#include "vserver.h"
+#include "accesslog.h"
 #include "clock.h"
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,8 @@
 #include "log.h"
 #include "clock.h"
 #include "server.h"
+#include "app.h"
+#include "session.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -132,5 +134,6 @@ int main(int argc, char **argv)
     }
     if (!m) return 1;
     if (o.signal) { int rc = send_signal(m, o.signal); conf_destroy(m); return rc; }
+    app = &session_app;        /* the composition root: core runs the Lua application */
     return server_main(m, o.prefix, o.conf, o.params);
 }

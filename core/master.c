@@ -3,7 +3,6 @@
  * It waits in sigsuspend() like nginx's master (no event loop), so a signal is never
  * handled half-way through reconfiguration. */
 #include "master.h"
-#include "session.h"
 #include "worker.h"
 #include "clock.h"
 #include <errno.h>
@@ -14,12 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_WORKERS 2048
+/* Seconds a stopping worker gets after TERM before the master sends KILL. */
+#define KILL_AFTER_SEC 5
 
 typedef struct worker { pid_t pid; int generation; } worker_t;
 
 static volatile sig_atomic_t sig_terminate, sig_quit, sig_reload, sig_reopen, sig_child, sig_alarm;
-static worker_t workers[MAX_WORKERS];
+/* Old generations may linger after reloads (graceful stops), so the table grows on demand:
+ * a fixed table would silently start fewer workers once it filled up. */
+static worker_t *workers;
+static int nslots;
 static int generation;
 
 static void on_signal(int sig)
@@ -59,7 +62,7 @@ static void child_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void spawn(master_t *mt, int slot)
+static void spawn(cycle_t *mt, int slot)
 {
     pid_t pid = fork();
     if (pid < 0) { log_error(LOG_ALERT, "fork() failed (%d: %s)", errno, strerror(errno)); return; }
@@ -73,34 +76,54 @@ static void spawn(master_t *mt, int slot)
     log_error(LOG_NOTICE, "start worker process %d", (int)pid);
 }
 
-static void spawn_all(master_t *mt)
+/* A free slot, growing the table when every slot holds a live worker; -1 when out of memory. */
+static int free_slot(void)
 {
-    long n = mt->conf->worker_processes;
-    for (int i = 0; i < MAX_WORKERS && n > 0; i++)
-        if (!workers[i].pid) { spawn(mt, i); n--; }
+    for (int i = 0; i < nslots; i++)
+        if (!workers[i].pid) return i;
+    int n = nslots ? nslots * 2 : 16;
+    worker_t *w = realloc(workers, (size_t)n * sizeof *w);
+    if (!w) return -1;
+    memset(w + nslots, 0, (size_t)(n - nslots) * sizeof *w);
+    workers = w;
+    int slot = nslots;
+    nslots = n;
+    return slot;
+}
+
+static void spawn_all(cycle_t *mt)
+{
+    for (long n = 0; n < mt->conf->worker_processes; n++) {
+        int slot = free_slot();
+        if (slot < 0) {
+            log_error(LOG_ALERT, "out of memory: started %ld of %ld worker processes", n, mt->conf->worker_processes);
+            return;
+        }
+        spawn(mt, slot);
+    }
 }
 
 static int alive(void)
 {
     int n = 0;
-    for (int i = 0; i < MAX_WORKERS; i++) n += workers[i].pid != 0;
+    for (int i = 0; i < nslots; i++) n += workers[i].pid != 0;
     return n;
 }
 
 static void signal_workers(int sig, int only_old)
 {
-    for (int i = 0; i < MAX_WORKERS; i++)
+    for (int i = 0; i < nslots; i++)
         if (workers[i].pid && (!only_old || workers[i].generation != generation))
             kill(workers[i].pid, sig);
 }
 
 /* Reaps exited workers; replaces current-generation ones that died unasked. */
-static void reap(master_t *mt, int stopping)
+static void reap(cycle_t *mt, int stopping)
 {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int i = 0; i < MAX_WORKERS; i++) {
+        for (int i = 0; i < nslots; i++) {
             if (workers[i].pid != pid) continue;
             int current = workers[i].generation == generation;
             workers[i].pid = 0;
@@ -117,20 +140,20 @@ static void reap(master_t *mt, int stopping)
 }
 
 /* Waits until every worker is gone; TERM stops escalate to KILL after a grace period. */
-static void wait_workers(master_t *mt, sigset_t *none, unsigned kill_after)
+static void wait_workers(cycle_t *mt, sigset_t *none, unsigned kill_after)
 {
     if (kill_after) alarm(kill_after);
     while (alive()) {
         sigsuspend(none);
         clock_update();
         if (sig_child) { sig_child = 0; reap(mt, 1); }
-        if (sig_terminate && !kill_after) { sig_terminate = 0; signal_workers(SIGTERM, 0); alarm(5); kill_after = 5; }
+        if (sig_terminate && !kill_after) { sig_terminate = 0; signal_workers(SIGTERM, 0); alarm(KILL_AFTER_SEC); kill_after = KILL_AFTER_SEC; }
         if (sig_alarm) { sig_alarm = 0; signal_workers(SIGKILL, 0); }
     }
     alarm(0);
 }
 
-int master_run(master_t *mt)
+int master_run(cycle_t *mt)
 {
     sigset_t blocked, none;
     install_signals(&blocked);
@@ -141,16 +164,19 @@ int master_run(master_t *mt)
         sigsuspend(&none);
         clock_update();
         if (sig_child) { sig_child = 0; reap(mt, 0); }
-        if (sig_terminate) { sig_terminate = 0; signal_workers(SIGTERM, 0); wait_workers(mt, &none, 5); break; }
+        if (sig_terminate) { sig_terminate = 0; signal_workers(SIGTERM, 0); wait_workers(mt, &none, KILL_AFTER_SEC); break; }
         if (sig_quit) {
             sig_quit = 0;
             signal_workers(SIGQUIT, 0);
-            master_close_listeners(mt);
+            cycle_close_listeners(mt);
             wait_workers(mt, &none, 0);
             break;
         }
-        if (sig_reload) { sig_reload = 0; if (master_reload(mt) == 0) { generation++; spawn_all(mt); signal_workers(SIGQUIT, 1); } }
+        if (sig_reload) { sig_reload = 0; if (cycle_reload(mt) == 0) { generation++; spawn_all(mt); signal_workers(SIGQUIT, 1); } }
         if (sig_reopen) { sig_reopen = 0; vservers_reopen(mt->conf, mt->vs); signal_workers(SIGUSR1, 0); }
     }
+    free(workers);
+    workers = NULL;
+    nslots = 0;
     return 0;
 }

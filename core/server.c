@@ -1,11 +1,11 @@
-/* server.c: start-up and shutdown of the whole server (logs, listeners, Lua VM with
- * init_by_lua, compiled scripts, daemon, pid file), single-process or master mode, and the
- * master's reconfiguration step: reload. */
+/* server.c: the life of the whole server: the first bring-up (cycle.c), daemon, pid file,
+ * then single-process or master mode, and the teardown on every exit. */
 #include "server.h"
+#include "cycle.h"
 #include "master.h"
 #include "log.h"
-#include "session.h"
 #include "worker.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,9 +24,10 @@ static int fail(const char *msg)
 static int write_pid(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "w");
-    if (!f) return snprintf(err, errlen, "open() \"%s\" failed", path), -1;
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
+    if (!f) return snprintf(err, errlen, "open() \"%s\" failed (%d: %s)", path, errno, strerror(errno)), -1;
+    int bad = fprintf(f, "%ld\n", (long)getpid()) < 0;
+    bad |= fclose(f) != 0;         /* a full disk shows here, not at fprintf */
+    if (bad) return snprintf(err, errlen, "write() to \"%s\" failed (%d: %s)", path, errno, strerror(errno)), -1;
     return 0;
 }
 
@@ -47,76 +48,29 @@ static int daemonize(void)
     return 0;
 }
 
-/* Everything a configuration needs before serving; on failure nothing of it remains. */
-static int bring_up(master_t *mt, main_conf_t *m, char *err, size_t errlen)
-{
-    listener_t *ls;
-    int nls;
-    vserver_t *vs;
-    if (listen_open_all(m, mt->ls, mt->nls, &ls, &nls, err, errlen)) return -1;
-    if (session_vm_init(m, err, errlen)) { listen_close_all(ls, nls, mt->ls, mt->nls); return -1; }
-    if (vservers_create(ls, nls, &vs, err, errlen)) {
-        vservers_destroy(vs);
-        session_vm_rollback();
-        listen_close_all(ls, nls, mt->ls, mt->nls);
-        return -1;
-    }
-    session_vm_commit();
-    if (mt->ls) listen_close_all(mt->ls, mt->nls, NULL, 0);
-    vservers_destroy(mt->vs);
-    conf_destroy(mt->conf);
-    mt->conf = m; mt->ls = ls; mt->nls = nls; mt->vs = vs;
-    return 0;
-}
-
-int master_reload(master_t *mt)
-{
-    char err[1024];
-    log_error(LOG_NOTICE, "reconfiguring");
-    main_conf_t *m = conf_read(mt->prefix, mt->conf_path, mt->params, err, sizeof err);
-    if (!m || bring_up(mt, m, err, sizeof err)) {
-        if (m) conf_destroy(m);
-        log_error(LOG_EMERG, "%s; reload aborted, the old configuration keeps serving", err);
-        return -1;
-    }
-    if (log_open(&log_main, m->error_log, err, sizeof err)) log_error(LOG_ALERT, "%s", err);
-    return 0;
-}
-
-void master_close_listeners(master_t *mt)
-{
-    for (int i = 0; i < mt->nls; i++) {
-        if (mt->ls[i].fd >= 0) close(mt->ls[i].fd);
-        mt->ls[i].fd = -1;
-    }
-}
-
 /* Runs the configured server; every exit, failed start-up included, frees what was built. */
 int server_main(main_conf_t *m, const char *prefix, const char *conf, const char *params)
 {
     char err[1024];
     int rc = 1;
-    master_t mt = { .prefix = prefix, .conf_path = conf, .params = params };
+    cycle_t cy = { .prefix = prefix, .conf_path = conf, .params = params };
     signal(SIGPIPE, SIG_IGN);
     if (log_open(&log_main, m->error_log, err, sizeof err) ||
         (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed")) ||
-        bring_up(&mt, m, err, sizeof err)) {
-        conf_destroy(m);       /* bring_up takes m only when it succeeds */
+        cycle_bring_up(&cy, m, err, sizeof err)) {
+        conf_destroy(m);       /* cycle_bring_up takes m only when it succeeds */
         return fail(err);
     }
-    if (mt.conf->daemon && daemonize()) { fail("fork() failed"); goto done; }
-    if (write_pid(mt.conf->pid, err, sizeof err)) { fail(err); goto done; }
-    log_error(LOG_NOTICE, "tcplua started, %d listening socket(s)", mt.nls);
-    if (mt.conf->master_process) master_run(&mt);
-    else worker_run(mt.conf, mt.ls, mt.nls, mt.vs);
+    if (cy.conf->daemon && daemonize()) { fail("fork() failed"); goto done; }
+    if (write_pid(cy.conf->pid, err, sizeof err)) { fail(err); goto done; }
+    log_error(LOG_NOTICE, "tcplua started, %d listening socket(s)", cy.nls);
+    if (cy.conf->master_process) master_run(&cy);
+    else worker_run(cy.conf, cy.ls, cy.nls, cy.vs);
     log_error(LOG_NOTICE, "exiting");
-    unlink(mt.conf->pid);
+    unlink(cy.conf->pid);
     rc = 0;
 done:
-    vservers_destroy(mt.vs);
-    session_vm_close();
-    listen_close_all(mt.ls, mt.nls, NULL, 0);
-    conf_destroy(mt.conf);
+    cycle_teardown(&cy);
     log_close(&log_main);
     return rc;
 }

@@ -2,7 +2,8 @@
  * compiled script. Built in the master (so a bad script fails start-up or reload before
  * any worker exists) and inherited by the workers through fork. */
 #include "vserver.h"
-#include "session.h"
+#include "app.h"
+#include "accesslog.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t
         *list = vs;
         l->vs = vs;
         if (log_open(&vs->log, l->server->s.error_log, err, errlen) || open_access(vs, err, errlen) ||
-            session_server_init(vs, err, errlen)) return -1;
+            app->server_init(vs, err, errlen)) return -1;
     }
     return 0;
 }

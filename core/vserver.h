@@ -1,15 +1,24 @@
 /* vserver.h: servers at run time (logs and compiled script of each configured server). */
 #ifndef TCPLUA_VSERVER_H
 #define TCPLUA_VSERVER_H
-#include "conn.h"
+#include <stddef.h>
+#include "conf.h"
+#include "log.h"
 #include "listen.h"
+
+/* A listening server as the worker sees it. */
+typedef struct vserver {
+    server_conf_t *conf;
+    log_target_t log;          /* this server's error_log */
+    int access_fd;             /* access log, -1 when off */
+    char *access_buf;          /* pending access log lines, written once per loop turn */
+    size_t access_len, access_cap;
+    int app_ref;               /* the application's handle for this server (its script) */
+    struct vserver *next;
+} vserver_t;
 
 int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t errlen);
 void vservers_destroy(vserver_t *list);
 /* USR1: the main error log, then each server's error and access logs. */
 void vservers_reopen(const main_conf_t *m, vserver_t *list);
-
-/* accesslog.c: one line per light session, buffered per server, flushed once per loop turn. */
-void accesslog_write(conn_t *c);
-void accesslog_flush(vserver_t *vs);
 #endif

@@ -4,8 +4,8 @@
  * gracefully, USR1 reopens logs. */
 #include "worker.h"
 #include "clock.h"
-#include "session.h"
-#include "vserver.h"
+#include "app.h"
+#include "accesslog.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -59,7 +59,7 @@ static void accept_one(listener_t *l, int fd, struct sockaddr_storage *ss)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    session_start(c);
+    app->conn_start(c);
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
@@ -144,7 +144,7 @@ static void start_signal(struct ev_loop *loop, ev_signal *s, void (*cb)(struct e
 
 int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
 {
-    struct ev_loop *loop = conn_loop = ev_default_loop(EVFLAG_AUTO);
+    struct ev_loop *loop = stream_loop = ev_default_loop(EVFLAG_AUTO);
     wconf = m; wls = ls; wnls = nls; wvs = vs;
     ev_check_init(&clock_watcher, on_clock);
     ev_set_priority(&clock_watcher, EV_MAXPRI);
