@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build and every test need; `make deps` installs the missing ones.
 DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest valgrind \
-            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev
+            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format
 
 # Deferred (=, not :=) so that on a fresh machine pkg-config runs after `deps` installed it.
 LUA_CFLAGS = $(shell pkg-config --cflags luajit 2>/dev/null)
@@ -123,6 +123,13 @@ fuzz: fuzz-build
 # CPU per round trip and memory per idle connection against a C echo server and HAProxy.
 bench: all
 	bash bench/run.sh
+
+# clang-format (style: .clang-format) over all C in core/ api/ fuzz/ bench/; file list in ci/format.sh.
+.PHONY: format format-check
+format:
+	@sh ci/format.sh apply
+format-check:
+	@sh ci/format.sh check
 
 clean:
 	rm -rf build build-asan build-fuzz
