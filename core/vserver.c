@@ -26,6 +26,7 @@ static void vserver_free(vserver_t *vs)
     log_close(&vs->log);
     if (vs->access_fd >= 0) close(vs->access_fd);
     free(vs->access_buf);
+    free(vs->access_ops);
     free(vs);
 }
 
@@ -46,7 +47,7 @@ int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t
         *list = vs;
         l->vs = vs;
         if (log_open(&vs->log, l->server->s.error_log, err, errlen) || open_access(vs, err, errlen) ||
-            app->server_init(vs, err, errlen)) return -1;
+            (accesslog_compile(vs) && snprintf(err, errlen, "out of memory")) || app->server_init(vs, err, errlen)) return -1;
     }
     return 0;
 }
