@@ -1,14 +1,18 @@
 """SPEC §4 Process model: single process, master and workers, daemon, pid file, respawn,
-listening sockets and their options, worker_connections, allow/deny.
+listening sockets and their options, worker_connections, running out of descriptors,
+allow/deny.
 
 Everything is judged from outside: which process answers a connection (a script reads its
 own PID from /proc/self/stat and says it), the process tree and socket tables in /proc (and
 `ss`), exit codes, the pid file and the error log. The process and PID helpers come from
-tcplua_harness.procs and tcplua_harness.cases.
+tcplua_harness.procs and tcplua_harness.cases. A worker is run out of descriptors from
+outside too: prlimit(2) lowers its RLIMIT_NOFILE once it is serving, so no adapter needs a
+hook for it.
 """
 import errno
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -17,7 +21,7 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_PORT, PID_SERVER,
+from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_PORT, PID_SERVER, SINGLE,
                                   server_block, serving_pids, wait_workers)
 from tcplua_harness.cli import run_cli
 from tcplua_harness.client import connect_raw, has_ipv6_loopback, refused
@@ -491,6 +495,116 @@ def test_worker_connections_limit(server):
     d.send("x")
     b.expect_closed()
     d.expect_closed()
+
+
+# -- proc.accept.emfile --------------------------------------------------------------------------
+ECHO_TWO_PORTS = """
+    server {
+        listen 127.0.0.1:@PORT0@;
+        listen 127.0.0.1:@PORT1@;
+        protocol tcp_lua;
+        process_by_lua '
+            ngx.say("hi")
+            while true do
+                local data = ngx.receive(64, 1)
+                if not data then return end
+                ngx.print(data)
+            end';
+    }"""
+EMFILE_RE = r"^.*\[alert\].*\(24: Too many open files\)"
+PAUSE_MIN = 0.1          # [proc.accept.emfile]: a pause lasts at least 100 ms ...
+PAUSE_MAX = 1.0          # ... and at most 1 s
+
+
+def serving_process(srv, main):
+    """The PID that accepts: the process itself, or the master's one worker."""
+    return wait_workers(srv, 1)[0] if "master_process on" in main else srv.pid
+
+
+def leave_descriptors(pid, spare):
+    """Lower pid's soft RLIMIT_NOFILE (through /proc and prlimit(2), as the `prlimit` tool
+    does) so that exactly `spare` more descriptors can be opened; returns the old limits."""
+    used = {int(fd) for fd in os.listdir("/proc/%d/fd" % pid)}
+    free = [n for n in range(max(used) + spare + 1) if n not in used][:spare]
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (free[-1] + 1, old[1]))
+    return old
+
+
+def out_of_descriptors(srv, pid):
+    """Two served connections, the second taking the worker's last descriptor, then one
+    more on each port that waits in the listen queue. Returns (held, waiting, old limits)."""
+    first = srv.connect(0)
+    assert first.recv_line() == b"hi\n"        # the event loop runs: its descriptors exist
+    old = leave_descriptors(pid, 1)
+    second = srv.connect(1)
+    assert second.recv_line() == b"hi\n"
+    waiting = [srv.connect(0), srv.connect(1)]  # connected by the kernel, never accepted yet
+    srv.wait_log(EMFILE_RE)
+    return [first, second], waiting, old
+
+
+@spec("proc.accept.emfile")
+@pytest.mark.parametrize("main", [
+    pytest.param(SINGLE, id="single"),
+    pytest.param("master_process on;\nworker_processes 1;\n", id="master"),
+])
+def test_out_of_descriptors_pauses_accepting(server, main):
+    """proc.accept.emfile: When accepting fails because the process or the system has run
+    out of file descriptors (EMFILE, ENFILE), a worker MUST pause accepting on all of its
+    listeners for at least 100 ms and at most 1 s, log the failure at `alert` level once per
+    pause (not once per attempt), keep serving the connections it holds, and accept again
+    after the pause, so that connections waiting in the listen queue are served once
+    descriptors are free."""
+    srv = server(tcp=ECHO_TWO_PORTS, main=main)
+    pid = serving_process(srv, main)
+    started = time.monotonic()
+    held, waiting, old = out_of_descriptors(srv, pid)
+    try:
+        # The condition lasts a while (the waiting connection is not served meanwhile): a
+        # worker retrying at once would log thousands of lines in that time.
+        waiting[0].expect_silence(1.0)
+        held[0].send("ping")
+        assert held[0].recv_exactly(4) == b"ping"
+        lines = [l for l in srv.error_log().splitlines() if "Too many open files" in l]
+        elapsed = time.monotonic() - started
+        assert all(re.match(EMFILE_RE, l) for l in lines), lines[:3]
+        assert len(lines) <= elapsed / PAUSE_MIN + 2, (
+            "%d \"Too many open files\" lines in %.1fs: accepting did not pause; first:\n%s" % (
+                len(lines), elapsed, "\n".join(lines[:3])))
+        # Two descriptors freed: both waiting connections, one per listener, are served.
+        for c in held:
+            c.close()
+        for c in waiting:
+            assert c.recv_line(PAUSE_MAX + 2) == b"hi\n"
+        waiting[1].send("pong")
+        assert waiting[1].recv_exactly(4) == b"pong"
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+
+
+@spec("proc.accept.emfile", "proc.signal.quit")
+def test_graceful_stop_during_accept_pause(server):
+    """proc.accept.emfile: A graceful stop ([proc.signal.quit]) during a pause MUST NOT
+    reopen accepting: the listeners stay closed after the pause would have ended, the held
+    connections are still served, and the process exits once they end."""
+    srv = server(tcp=ECHO_TWO_PORTS, main=SINGLE)
+    held, waiting, old = out_of_descriptors(srv, srv.pid)
+    try:
+        srv.signal(signal.SIGQUIT)
+        for c in waiting:                      # the closed listeners drop their queues
+            c.expect_closed()
+        # Longer than any pause: an accept watcher re-armed by it would show up now.
+        held[0].expect_silence(PAUSE_MAX + 0.2)
+        assert refused(srv.ports[0]) and refused(srv.ports[1])
+        held[1].send("ping")
+        assert held[1].recv_exactly(4) == b"ping"
+        for c in held:
+            c.close()
+        assert srv.wait_exit() == 0
+    finally:
+        if alive(srv.pid):
+            resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, old)
 
 
 # -- proc.access ---------------------------------------------------------------------------------

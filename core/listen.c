@@ -11,36 +11,54 @@
 #include <string.h>
 #include <unistd.h>
 
-static int opt(int fd, int level, int name, int value)
+/* Every option set here was asked for by the configuration (SO_REUSEADDR always is), so a
+ * refusal fails the start rather than serving with other settings than configured; `what`
+ * names the option for the message, "setsockopt(SO_REUSEPORT) to ADDR failed (...)". */
+static int opt(int fd, int level, int name, int value, const char *text, const char **what)
 {
+    *what = text;
     return setsockopt(fd, level, name, &value, sizeof value);
 }
+/* In the functions below, which all have `fd` and `what` (const char **) in scope. */
+#define OPT(level, name, value) opt(fd, level, name, value, "setsockopt(" #name ")", what)
 
-static void keepalive_opts(int fd, const listen_conf_t *l)
+static int keepalive_opts(int fd, const listen_conf_t *l, const char **what)
 {
-    if (l->so_keepalive == CONF_UNSET) return;
-    opt(fd, SOL_SOCKET, SO_KEEPALIVE, l->so_keepalive);
-    if (l->keepidle) opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, l->keepidle);
-    if (l->keepintvl) opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, l->keepintvl);
-    if (l->keepcnt) opt(fd, IPPROTO_TCP, TCP_KEEPCNT, l->keepcnt);
+    if (l->so_keepalive == CONF_UNSET) return 0;
+    if (OPT(SOL_SOCKET, SO_KEEPALIVE, l->so_keepalive)) return -1;
+    if (l->keepidle && OPT(IPPROTO_TCP, TCP_KEEPIDLE, l->keepidle)) return -1;
+    if (l->keepintvl && OPT(IPPROTO_TCP, TCP_KEEPINTVL, l->keepintvl)) return -1;
+    if (l->keepcnt && OPT(IPPROTO_TCP, TCP_KEEPCNT, l->keepcnt)) return -1;
+    return 0;
+}
+
+/* The options set before bind(); -1 with *what naming the one refused. */
+static int bind_opts(int fd, const listen_conf_t *l, const char **what)
+{
+    if (OPT(SOL_SOCKET, SO_REUSEADDR, 1)) return -1;
+    if (l->reuseport && OPT(SOL_SOCKET, SO_REUSEPORT, 1)) return -1;
+    if (l->sa.ss_family == AF_INET6 && OPT(IPPROTO_IPV6, IPV6_V6ONLY, l->ipv6only != 0)) return -1;
+    if (l->rcvbuf && OPT(SOL_SOCKET, SO_RCVBUF, l->rcvbuf)) return -1;
+    if (l->sndbuf && OPT(SOL_SOCKET, SO_SNDBUF, l->sndbuf)) return -1;
+    return keepalive_opts(fd, l, what);
+}
+
+/* The options set after listen(). */
+static int listen_opts(int fd, const listen_conf_t *l, const char **what)
+{
+    if (l->deferred && OPT(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1)) return -1;
+    return 0;
 }
 
 static int open_one(const listen_conf_t *l, char *err, size_t errlen)
 {
     int fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     const char *what = "socket()";
-    if (fd < 0) goto fail;
-    opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-    if (l->reuseport) opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-    if (l->sa.ss_family == AF_INET6) opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, l->ipv6only != 0);
-    if (l->rcvbuf) opt(fd, SOL_SOCKET, SO_RCVBUF, l->rcvbuf);
-    if (l->sndbuf) opt(fd, SOL_SOCKET, SO_SNDBUF, l->sndbuf);
-    keepalive_opts(fd, l);
+    if (fd < 0 || bind_opts(fd, l, &what) != 0) goto fail;
     what = "bind()";
     if (bind(fd, (const struct sockaddr *)&l->sa, l->salen) != 0) goto fail;
     what = "listen()";
-    if (listen(fd, l->backlog) != 0) goto fail;
-    if (l->deferred) opt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1);
+    if (listen(fd, l->backlog) != 0 || listen_opts(fd, l, &what) != 0) goto fail;
     return fd;
 fail:
     snprintf(err, errlen, "%s to %s failed (%d: %s)", what, l->text, errno, strerror(errno));

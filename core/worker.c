@@ -1,7 +1,7 @@
 /* worker.c: the event loop of a worker process (or of the single process): accepting on
  * the shared listeners, access rules, worker_connections, the cached clock, access-log
- * flushing once per loop turn, and the worker's signals: TERM/INT stop now, QUIT stops
- * gracefully, USR1 reopens logs. */
+ * flushing once per loop turn, the accept pause when descriptors run out, and the worker's
+ * signals: TERM/INT stop now, QUIT stops gracefully, USR1 reopens logs. */
 #include "worker.h"
 #include "clock.h"
 #include "app.h"
@@ -21,6 +21,7 @@ static vserver_t *wvs;
 static ev_check clock_watcher;
 static ev_prepare flush_watcher;
 static ev_timer shutdown_timer;
+static ev_timer accept_pause;
 static ev_signal sig_term, sig_int, sig_quit, sig_usr1, sig_hup;
 
 /* allow/deny in order; the first rule that matches decides; no rule matching allows. */
@@ -62,17 +63,47 @@ static void accept_one(listener_t *l, int fd, struct sockaddr_storage *ss)
     app->conn_start(c);
 }
 
+/* Out of descriptors (EMFILE/ENFILE) the listen queue stays readable but no accept can
+ * succeed until a descriptor is freed: retrying at once spins the loop and floods the log.
+ * As nginx does, all listeners pause this long instead (one log line per pause); short, as
+ * descriptors come back as soon as any session ends. SPEC [proc.accept.emfile]. */
+#define ACCEPT_PAUSE_SECONDS 0.1
+
+/* Starts or stops every accept watcher; a listener closed by a graceful stop stays off. */
+static void accept_watchers(struct ev_loop *loop, int on)
+{
+    for (int i = 0; i < wnls; i++) {
+        if (!on) ev_io_stop(loop, &wls[i].io);
+        else if (wls[i].fd >= 0) ev_io_start(loop, &wls[i].io);
+    }
+}
+
+static void on_accept_pause_end(struct ev_loop *loop, ev_timer *w, int ev)
+{
+    (void)w; (void)ev;
+    accept_watchers(loop, 1);
+}
+
+static void pause_accepting(struct ev_loop *loop)
+{
+    accept_watchers(loop, 0);
+    ev_timer_set(&accept_pause, ACCEPT_PAUSE_SECONDS, 0.);
+    ev_timer_start(loop, &accept_pause);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
 {
-    (void)loop; (void)ev;
+    (void)ev;
     listener_t *l = (listener_t *)((char *)w - offsetof(listener_t, io));
     for (int i = 0; i < 64; i++) {       /* bounded so one busy port cannot starve the rest */
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                log_error(LOG_ALERT, "accept4() on %s failed (%d: %s)", l->conf->text, errno, strerror(errno));
+            int err = errno;
+            if (err == EAGAIN || err == EINTR || err == ECONNABORTED) return;
+            log_error(LOG_ALERT, "accept4() on %s failed (%d: %s)", l->conf->text, err, strerror(err));
+            if (err == EMFILE || err == ENFILE) pause_accepting(loop);
             return;
         }
         accept_one(l, fd, &ss);
@@ -114,6 +145,7 @@ static void on_quit(struct ev_loop *loop, ev_signal *w, int ev)
     (void)w; (void)ev;
     if (conn_shutting_down) return;
     conn_shutting_down = 1;
+    ev_timer_stop(loop, &accept_pause);      /* a pause must not re-arm closed listeners */
     for (int i = 0; i < wnls; i++) {
         ev_io_stop(loop, &wls[i].io);
         close(wls[i].fd);
@@ -151,6 +183,7 @@ int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
     ev_check_start(loop, &clock_watcher);
     ev_prepare_init(&flush_watcher, on_prepare);
     ev_prepare_start(loop, &flush_watcher);
+    ev_timer_init(&accept_pause, on_accept_pause_end, 0., 0.);
     start_signal(loop, &sig_term, on_stop, SIGTERM);
     start_signal(loop, &sig_int, on_stop, SIGINT);
     start_signal(loop, &sig_quit, on_quit, SIGQUIT);
