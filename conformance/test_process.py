@@ -511,7 +511,7 @@ ECHO_TWO_PORTS = """
                 ngx.print(data)
             end';
     }"""
-EMFILE_RE = r"^.*\[alert\].*\(24: Too many open files\)"
+EMFILE_RE = r"^.*\[crit\].*\(24: Too many open files\)"
 PAUSE_MIN = 0.1          # [proc.accept.emfile]: a pause lasts at least 100 ms ...
 PAUSE_MAX = 1.0          # ... and at most 1 s
 
@@ -552,7 +552,7 @@ def out_of_descriptors(srv, pid):
 def test_out_of_descriptors_pauses_accepting(server, main):
     """proc.accept.emfile: When accepting fails because the process or the system has run
     out of file descriptors (EMFILE, ENFILE), a worker MUST pause accepting on all of its
-    listeners for at least 100 ms and at most 1 s, log the failure at `alert` level once per
+    listeners for at least 100 ms and at most 1 s, log the failure at `crit` level once per
     pause (not once per attempt), keep serving the connections it holds, and accept again
     after the pause, so that connections waiting in the listen queue are served once
     descriptors are free."""

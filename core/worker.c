@@ -102,8 +102,10 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
         if (fd < 0) {
             int err = errno;
             if (err == EAGAIN || err == EINTR || err == ECONNABORTED) return;
-            log_error(LOG_ALERT, "accept4() on %s failed (%d: %s)", l->conf->text, err, strerror(err));
-            if (err == EMFILE || err == ENFILE) pause_accepting(loop);
+            int out_of_fds = err == EMFILE || err == ENFILE;   /* nginx logs these at crit */
+            log_error(out_of_fds ? LOG_CRIT : LOG_ALERT, "accept4() on %s failed (%d: %s)", l->conf->text, err,
+                      strerror(err));
+            if (out_of_fds) pause_accepting(loop);
             return;
         }
         accept_one(l, fd, &ss);
