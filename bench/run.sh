@@ -5,16 +5,20 @@
 #   - server CPU per round trip (utime+stime of the single worker, /proc/PID/stat fields 14+15,
 #     read before and after each slice, divided by the round trips the generator completed),
 #     as a multiple of the C echo server's (evecho) in the same round; median over the rounds;
+#   - server CPU per connection (connrate: connect, one round trip, close, 50 at a time), the same
+#     way; here tcplua runs twice, with its access log off and with the default access log on,
+#     because a log line per connection is a real part of the per-connection cost;
 #   - worker memory per idle keepalive connection (VmRSS before/after opening IDLE_CONNS
 #     connections that each did one request and now sit idle).
 # Servers are pinned to SERVER_CPU, the generator to GEN_CPU. Slices alternate evecho, tcplua,
-# HAProxy in every round. Nothing is installed or written outside a temp dir, except that HAProxy
-# is installed with apt-get when missing and running as root (otherwise it is skipped).
+# (tcplua with access log,) HAProxy in every round. Nothing is installed or written outside a
+# temp dir, except that HAProxy is installed with apt-get when missing and running as root
+# (otherwise it is skipped).
 #
-# Usage: bench/run.sh            (from anywhere; about 2.5 minutes with the defaults)
+# Usage: bench/run.sh            (from anywhere; about 3 minutes with the defaults)
 # Environment knobs:
 #   TCPLUA_BIN    server binary            (default: <repo>/build/tcplua; built with make if absent)
-#   SHARED_BENCH  pingpong.c and evecho.c  (default: <repo>/../shared/bench)
+#   SHARED_BENCH  pingpong.c, connrate.c and evecho.c  (default: <repo>/../shared/bench)
 #   SLICE=3 ROUNDS=3 IDLE_CONNS=5000 SERVER_CPU=0 GEN_CPU=1 NO_HAPROXY=1 NO_PERF=1 KEEP_TMP=1
 set -euo pipefail
 
@@ -31,13 +35,16 @@ MSG=64
 HZ=$(getconf CLK_TCK)
 
 # Workloads and the reference figures of ../shared/bench/README.md (OpenResty stream-lua,
-# the 2015 module, HAProxy 2.6 Lua), as multiples of the C echo server's CPU per round trip.
-WL_NAME=("1 connection" "50 connections" "50 connections, 16 pipelined" "500 connections")
-WL_CONNS=(1 50 50 500)
-WL_PIPE=(1 1 16 1)
-REF_OR=("1.05x" "1.09x" "14.4x" "1.26x")
-REF_2015=("1.20x" "1.27x" "8.4x (no NODELAY)" "1.17x")
-REF_HAP=("1.50x" "1.38x" "2.31x" "1.47x")
+# the 2015 module, HAProxy 2.6 Lua), as multiples of the C echo server's CPU per round trip
+# (for connrate: per connection, i.e. connect + one round trip + close).
+WL_NAME=("1 connection" "50 connections" "50 connections, 16 pipelined" "500 connections"
+         "new conn + 1 trip + close, 50 at a time")
+WL_TOOL=(pingpong pingpong pingpong pingpong connrate)
+WL_CONNS=(1 50 50 500 50)
+WL_PIPE=(1 1 16 1 1)
+REF_OR=("1.05x" "1.09x" "14.4x" "1.26x" "1.01x")
+REF_2015=("1.20x" "1.27x" "8.4x (no NODELAY)" "1.17x" "1.28x")
+REF_HAP=("1.50x" "1.38x" "2.31x" "1.47x" "1.26x")
 REF_MEM_OR="6.6 KB" REF_MEM_2015="2.4 KB" REF_MEM_HAP="9.7 KB" REF_MEM_C="0.08 KB"
 
 PIDS=()
@@ -75,8 +82,8 @@ trap 'exit 143' TERM
 command -v taskset >/dev/null || die "taskset missing (util-linux)"
 command -v ss >/dev/null || die "ss missing (iproute2)"
 command -v gcc >/dev/null || die "gcc missing"
-[ -f "$SHARED_BENCH/pingpong.c" ] && [ -f "$SHARED_BENCH/evecho.c" ] \
-    || die "pingpong.c/evecho.c not found in $SHARED_BENCH (set SHARED_BENCH)"
+[ -f "$SHARED_BENCH/pingpong.c" ] && [ -f "$SHARED_BENCH/connrate.c" ] && [ -f "$SHARED_BENCH/evecho.c" ] \
+    || die "pingpong.c/connrate.c/evecho.c not found in $SHARED_BENCH (set SHARED_BENCH)"
 need_fds=$((IDLE_CONNS + 200))
 if [ "$(ulimit -n)" -lt "$need_fds" ]; then
     ulimit -n "$need_fds" 2>/dev/null || die "ulimit -n is $(ulimit -n), need $need_fds for IDLE_CONNS=$IDLE_CONNS"
@@ -84,6 +91,7 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcplua-bench.XXXXXX")
 gcc -O2 -o "$TMP/pingpong" "$SHARED_BENCH/pingpong.c" || die "building pingpong"
+gcc -O2 -o "$TMP/connrate" "$SHARED_BENCH/connrate.c" || die "building connrate"
 gcc -O2 -o "$TMP/evecho" "$SHARED_BENCH/evecho.c" -lev || die "building evecho (libev-dev)"
 gcc -O2 -Wall -Wextra -o "$TMP/idle" "$BENCH_DIR/idle.c" || die "building bench/idle.c"
 
@@ -175,22 +183,29 @@ taskset -c "$SERVER_CPU" "$TMP/evecho" "${PORT[evecho]}" >"$TMP/evecho.log" 2>&1
 PID[evecho]=$!; PIDS+=("$!")
 wait_listen "${PID[evecho]}" "${PORT[evecho]}" "$TMP/evecho.log"
 
-PORT[tcplua]=$(free_port) || die "no free port"
-mkdir -p "$TMP/tcplua-prefix/conf" "$TMP/tcplua-prefix/logs"
-cat >"$TMP/tcplua-prefix/conf/bench.conf" <<EOF
+start_tcplua() { # NAME ACCESS_LOG_DIRECTIVE: a single-process tcplua in its own prefix under $TMP
+    local name=$1 pfx=$TMP/$1-prefix
+    PORT[$name]=$(free_port) || die "no free port"
+    mkdir -p "$pfx/conf" "$pfx/logs"
+    cat >"$pfx/conf/bench.conf" <<EOF
 daemon off;
 master_process off;
 worker_processes 1;
 error_log logs/error.log warn;
 pid logs/tcplua.pid;
 events { worker_connections 20000; }
-tcp { server { listen 127.0.0.1:${PORT[tcplua]}; protocol tcp_lua; access_log off;
+tcp { server { listen 127.0.0.1:${PORT[$name]}; protocol tcp_lua; $2
   process_by_lua 'while true do local d = ngx.receive(64, 1) if not d then return end ngx.print(d) ngx.wait_next_request() end'; } }
 EOF
-taskset -c "$SERVER_CPU" "$TMP/tcplua" -p "$TMP/tcplua-prefix/" -c conf/bench.conf >"$TMP/tcplua.log" 2>&1 &
-PID[tcplua]=$!; PIDS+=("$!")
-wait_listen "${PID[tcplua]}" "${PORT[tcplua]}" "$TMP/tcplua.log"
-[ -z "$(pgrep -P "${PID[tcplua]}" || true)" ] || die "tcplua forked despite master_process off; cannot find the single worker"
+    taskset -c "$SERVER_CPU" "$TMP/tcplua" -p "$pfx/" -c conf/bench.conf >"$TMP/$name.log" 2>&1 &
+    PID[$name]=$!; PIDS+=("$!")
+    wait_listen "${PID[$name]}" "${PORT[$name]}" "$TMP/$name.log"
+    [ -z "$(pgrep -P "${PID[$name]}" || true)" ] || die "$name forked despite master_process off; cannot find the single worker"
+}
+start_tcplua tcplua "access_log off;"
+# The same server with no access_log directive, i.e. the default: logs/access_tcp.log, default
+# format, one line per connection. Used by the connection-rate workload only.
+start_tcplua tcplua-log ""
 
 if [ -n "$HAPROXY" ]; then
     PORT[haproxy]=$(free_port) || die "no free port"
@@ -204,6 +219,16 @@ fi
 log "bench: $(date -u '+%F %T') UTC, $(nproc) CPUs, servers on CPU $SERVER_CPU, generator on CPU $GEN_CPU"
 log "bench: tcplua $TCPLUA_BIN (built $(date -u -r "$TCPLUA_BIN" '+%F %T'), repo HEAD $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))${HAPROXY:+, $("$HAPROXY" -v 2>/dev/null | awk 'NR == 1 { print $1, $2, $3 }')}"
 log "bench: ${MSG}-byte messages, $ROUNDS rounds of ${SLICE}s slices per workload, $IDLE_CONNS idle connections"
+
+connrate() {    # PORT CONNS SECONDS -> connrate's output line (a trip = a whole connection)
+    local out
+    out=$(timeout $(( ${3%.*} + 30 )) taskset -c "$GEN_CPU" "$TMP/connrate" 127.0.0.1 "$1" "$2" "$MSG" "$3") \
+        || die "connrate against port $1 failed: $out"
+    set -- $out
+    # A failed connection still cost the server something, so any error would skew CPU/connection.
+    [ "$2" -gt 0 ] 2>/dev/null && [ "$8" = 0 ] || die "connrate: no connections or errors: $out"
+    echo "$out"
+}
 
 pingpong() {    # PORT CONNS SECONDS PIPE -> pingpong's output line; fails on errors or no trips
     local out
@@ -242,21 +267,39 @@ for s in "${SERVERS[@]}"; do
     settle "${PID[$s]}"
 done
 
-# ---------------------------------------------------------------- CPU per round trip
-declare -A CPT   # "w,server,round" -> server CPU microseconds per round trip
+# ---------------------------------------------------------------- CPU per round trip / connection
+wl_servers() {  # w -> the servers of workload w (tcplua with its access log on only for connrate)
+    local s
+    for s in "${SERVERS[@]}"; do
+        echo "$s"
+        [ "$s" = tcplua ] && [ "${WL_TOOL[$1]}" = connrate ] && echo tcplua-log
+    done
+    return 0
+}
+declare -A CPT   # "w,server,round" -> server CPU microseconds per round trip (connrate: per connection)
 for w in "${!WL_NAME[@]}"; do
     log ""
-    log "== ${WL_NAME[$w]} (${WL_CONNS[$w]} conns x ${WL_PIPE[$w]} pipelined)"
+    if [ "${WL_TOOL[$w]}" = connrate ]; then
+        log "== ${WL_NAME[$w]} (connrate, ${WL_CONNS[$w]} slots; a trip is a whole connection)"
+        # Warm-up: the first sessions of the log-on server, the JIT traces of the accept/close path.
+        for s in $(wl_servers "$w"); do connrate "${PORT[$s]}" "${WL_CONNS[$w]}" 0.3 >/dev/null; done
+    else
+        log "== ${WL_NAME[$w]} (${WL_CONNS[$w]} conns x ${WL_PIPE[$w]} pipelined)"
+    fi
     for r in $(seq 1 "$ROUNDS"); do
-        for s in "${SERVERS[@]}"; do
+        for s in $(wl_servers "$w"); do
             t0=$(ticks "${PID[$s]}")
-            out=$(pingpong "${PORT[$s]}" "${WL_CONNS[$w]}" "$SLICE" "${WL_PIPE[$w]}")
+            if [ "${WL_TOOL[$w]}" = connrate ]; then
+                out=$(connrate "${PORT[$s]}" "${WL_CONNS[$w]}" "$SLICE")
+            else
+                out=$(pingpong "${PORT[$s]}" "${WL_CONNS[$w]}" "$SLICE" "${WL_PIPE[$w]}")
+            fi
             t1=$(ticks "${PID[$s]}")
             rate=$(set -- $out; echo "$2")
             CPT[$w,$s,$r]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v rate="$rate" -v sec="$SLICE" \
                 'BEGIN { printf "%.4f", d * 1e6 / hz / (rate * sec) }')
             [ $((t1 - t0)) -gt 0 ] || die "$s used no measurable CPU in a slice (clock tick resolution)"
-            printf '   round %d %-8s %8s trips/s %5d ticks %8.3f us CPU/trip\n' "$r" "$s" "$rate" $((t1 - t0)) "${CPT[$w,$s,$r]}"
+            printf '   round %d %-10s %8s trips/s %5d ticks %8.3f us CPU/trip\n' "$r" "$s" "$rate" $((t1 - t0)) "${CPT[$w,$s,$r]}"
         done
     done
 done
@@ -313,10 +356,11 @@ abs_median() {
 }
 
 log ""
-log "Server CPU per round trip as a multiple of the C libev echo server (median of $ROUNDS paired rounds),"
-log "and worker memory per idle keepalive connection. Reference columns: ../shared/bench/README.md."
+log "Server CPU per round trip (last rows: per connection) as a multiple of the C libev echo server"
+log "(median of $ROUNDS paired rounds), and worker memory per idle keepalive connection."
+log "Reference columns: ../shared/bench/README.md."
 log ""
-fmt='| %-33s | %10s | %8s | %8s | %13s | %17s | %11s |\n'
+fmt='| %-40s | %10s | %8s | %8s | %13s | %17s | %11s |\n'
 printf "$fmt" "workload" "evecho" "tcplua" "HAProxy" "ref OpenResty" "ref 2015 module" "ref HAProxy"
 printf "$fmt" "---" "---" "---" "---" "---" "---" "---"
 for w in "${!WL_NAME[@]}"; do
@@ -325,6 +369,10 @@ for w in "${!WL_NAME[@]}"; do
     if [ -n "$HAPROXY" ]; then h=$(printf '%.2fx' "$(ratio_median "$w" haproxy)"); else h="skipped"; fi
     printf "$fmt" "${WL_NAME[$w]}" "$(printf '%.2f us' "$e")" "$(printf '%.2fx' "$t")" "$h" \
         "${REF_OR[$w]}" "${REF_2015[$w]}" "${REF_HAP[$w]}"
+    if [ "${WL_TOOL[$w]}" = connrate ]; then
+        printf "$fmt" "  same, tcplua default access log" "" "$(printf '%.2fx' "$(ratio_median "$w" tcplua-log)")" \
+            "" "" "" ""
+    fi
 done
 printf "$fmt" "KB per idle keepalive connection" "${MEM[evecho]} KB" "${MEM[tcplua]} KB" \
     "$([ -n "$HAPROXY" ] && echo "${MEM[haproxy]} KB" || echo skipped)" "$REF_MEM_OR" "$REF_MEM_2015" "$REF_MEM_HAP"
@@ -332,14 +380,18 @@ if [ -n "$SC_EV" ]; then
     printf "$fmt" "syscalls per batch (16 pipelined)" "$(sc_total evecho)" "$(sc_total tcplua)" \
         "$([ -n "$HAPROXY" ] && sc_total haproxy || echo skipped)" "" "" ""
 fi
-log "(evecho column: its absolute CPU per round trip; reference C echo memory: $REF_MEM_C)"
+log "(evecho column: its absolute CPU per round trip or connection; reference C echo memory: $REF_MEM_C)"
 
 # Anything the servers logged at error level or worse is worth a look.
-if grep -qE '\[(error|crit|alert|emerg)\]' "$TMP/tcplua-prefix/logs/error.log" 2>/dev/null; then
-    log ""
-    log "bench: tcplua logged errors (first 5):"
-    grep -E '\[(error|crit|alert|emerg)\]' "$TMP/tcplua-prefix/logs/error.log" | head -5
-fi
-for s in "${SERVERS[@]}"; do
+for s in tcplua tcplua-log; do
+    if grep -qE '\[(error|crit|alert|emerg)\]' "$TMP/$s-prefix/logs/error.log" 2>/dev/null; then
+        log ""
+        log "bench: $s logged errors (first 5):"
+        grep -E '\[(error|crit|alert|emerg)\]' "$TMP/$s-prefix/logs/error.log" | head -5
+    fi
+done
+# The log-on row means something only if that server did write its lines.
+[ -s "$TMP/tcplua-log-prefix/logs/access_tcp.log" ] || die "tcplua-log wrote no access log lines"
+for s in "${SERVERS[@]}" tcplua-log; do
     kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during the run"
 done
