@@ -1,7 +1,8 @@
 /* session_load.c: loading Lua code from the configuration: package paths, and chunks
  * compiled either plainly (init_by_lua) or as closure factories (process_by_lua) so that
  * each session gets its own closure whose globals can be its own table. */
-#include "session_internal.h"
+#include "session_load.h"
+#include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
