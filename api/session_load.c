@@ -3,9 +3,13 @@
  * each session gets its own closure whose globals can be its own table. */
 #include "session_load.h"
 #include <lauxlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* "return function(...) " + body + "\nend": the prefix has no newline, so line numbers in
  * errors and tracebacks stay those of the operator's file. */
@@ -21,21 +25,35 @@ static const char *read_parts(lua_State *L, void *ud, size_t *size)
     return r->part[r->i++];
 }
 
+/* Reads a whole Lua file into malloc'd memory. The size comes from fstat() and only a
+ * regular file is read: a directory opens fine on Linux and its seek-to-end "size" is
+ * LONG_MAX on ext4 (a malloc of 2^63 bytes, or 2 GiB with 32-bit dir hashes) or -1
+ * elsewhere; a FIFO would block; a device may never end. O_NONBLOCK keeps open() itself
+ * from blocking on a FIFO; it does nothing to a regular file. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return snprintf(err, errlen, "failed to load Lua file \"%s\": cannot open", path), NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        return snprintf(err, errlen, "failed to load Lua file \"%s\": read error", path), NULL;
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0, got = 0;
+    const char *why = "read error";
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return snprintf(err, errlen, "failed to load Lua file \"%s\": cannot open", path), NULL;
+    int stat_ok = fstat(fd, &st) == 0;
+    if (stat_ok && !S_ISREG(st.st_mode)) why = "not a regular file";
+    else if (stat_ok && (buf = malloc((n = (size_t)st.st_size) + 1)) != NULL) {
+        while (got < n) {
+            ssize_t r = read(fd, buf + got, n - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;          /* an error, or the file shrank under us */
+            got += (size_t)r;
+        }
     }
-    fclose(f);
-    *len = (size_t)n;
+    close(fd);
+    if (!buf || got != n) {
+        free(buf);
+        return snprintf(err, errlen, "failed to load Lua file \"%s\": %s", path, why), NULL;
+    }
+    *len = n;
     return buf;
 }
 
