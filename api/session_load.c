@@ -11,8 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* "return function(...) " + body + "\nend": the prefix has no newline, so line numbers in
- * errors and tracebacks stay those of the operator's file. */
+/* A factory chunk is FACTORY_HEAD + body + FACTORY_TAIL: the head has no newline, so line
+ * numbers in errors and tracebacks stay those of the operator's file. */
+static const char FACTORY_HEAD[] = "return function(...) ";
+static const char FACTORY_TAIL[] = "\nend";
+#define LITERAL_LEN(s) (sizeof(s) - 1)
+
+/* The chunk's parts in order, handed to lua_load() one by one (empty ones skipped). */
 typedef struct { const char *part[3]; size_t len[3]; int i; } reader_t;
 
 static const char *read_parts(lua_State *L, void *ud, size_t *size)
@@ -73,8 +78,9 @@ int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, 
         free(file);
         return snprintf(err, errlen, "failed to load Lua code %s: bytecode is not supported", code->where + 1), -1;
     }
-    reader_t r = { { factory ? "return function(...) " : "", body, factory ? "\nend" : "" },
-                   { factory ? 21 : 0, len, factory ? 4 : 0 }, 0 };
+    reader_t r = { { factory ? FACTORY_HEAD : "", body, factory ? FACTORY_TAIL : "" },
+                   { factory ? LITERAL_LEN(FACTORY_HEAD) : 0, len, factory ? LITERAL_LEN(FACTORY_TAIL) : 0 },
+                   0 };
     int rc = lua_load(L, read_parts, &r, code->where);
     free(file);
     if (rc != 0) {
