@@ -2,6 +2,7 @@
  * constants ngx.OK/AGAIN/DONE/DECLINED/ERROR and ngx.null. */
 #include "session_internal.h"
 #include "api.h"
+#include <stdio.h>
 #include <string.h>
 
 /* Joins args from..top into one string on the stack, as ngx_lua does. */
@@ -42,8 +43,12 @@ static void emit(lua_State *L, int level, const char *msg)
 static int l_log(lua_State *L)
 {
     lua_Integer level = luaL_checkinteger(L, 1);
-    if (level < LOG_STDERR || level > LOG_DEBUG)
-        return luaL_error(L, "bad log level: %d", (int)level);
+    if (level < LOG_STDERR || level > LOG_DEBUG) {
+        /* lua_pushfstring's %d takes an int: 2^32 + 4 would read "bad log level: 4". */
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)level);
+        return luaL_error(L, "bad log level: %s", n);
+    }
     join_args(L, 2, "log");
     emit(L, (int)level, lua_tostring(L, -1));
     return 0;

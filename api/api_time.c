@@ -1,7 +1,9 @@
 /* api_time.c: the ngx.* time family (time, now, utctime, localtime, today, tcp_time,
- * parse_tcp_time, update_time), all read from the cached clock of core/clock.c. */
+ * parse_tcp_time, update_time): the clock readers use the cached clock of core/clock.c,
+ * tcp_time and parse_tcp_time the HTTP-date code of core/httptime.c. */
 #include "api.h"
 #include "clock.h"
+#include "httptime.h"
 
 #include <math.h>
 
@@ -41,11 +43,11 @@ static int ngx_today(lua_State *L)
 static int ngx_tcp_time(lua_State *L)
 {
     double t = floor(luaL_checknumber(L, 1));
-    char buf[CLOCK_HTTP_TIME_LEN + 1];
+    char buf[HTTPTIME_LEN + 1];
 
-    if (!(t >= (double)CLOCK_HTTP_MIN && t <= (double)CLOCK_HTTP_MAX))
+    if (!(t >= (double)HTTPTIME_MIN && t <= (double)HTTPTIME_MAX))
         return luaL_argerror(L, 1, "time out of range");
-    lua_pushlstring(L, buf, clock_http_time((int64_t)t, buf));
+    lua_pushlstring(L, buf, httptime_format((int64_t)t, buf));
     return 1;
 }
 
@@ -56,7 +58,7 @@ static int ngx_parse_tcp_time(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     int64_t sec;
 
-    if (clock_parse_http_time(s, len, &sec) != 0)
+    if (httptime_parse(s, len, &sec) != 0)
         lua_pushnil(L);
     else
         lua_pushnumber(L, (lua_Number)sec);

@@ -1,13 +1,23 @@
 /* session_load.c: loading Lua code from the configuration: package paths, and chunks
  * compiled either plainly (init_by_lua) or as closure factories (process_by_lua) so that
  * each session gets its own closure whose globals can be its own table. */
-#include "session_internal.h"
+#include "session_load.h"
+#include <lauxlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* "return function(...) " + body + "\nend": the prefix has no newline, so line numbers in
- * errors and tracebacks stay those of the operator's file. */
+/* A factory chunk is FACTORY_HEAD + body + FACTORY_TAIL: the head has no newline, so line
+ * numbers in errors and tracebacks stay those of the operator's file. */
+static const char FACTORY_HEAD[] = "return function(...) ";
+static const char FACTORY_TAIL[] = "\nend";
+#define LITERAL_LEN(s) (sizeof(s) - 1)
+
+/* The chunk's parts in order, handed to lua_load() one by one (empty ones skipped). */
 typedef struct { const char *part[3]; size_t len[3]; int i; } reader_t;
 
 static const char *read_parts(lua_State *L, void *ud, size_t *size)
@@ -20,21 +30,35 @@ static const char *read_parts(lua_State *L, void *ud, size_t *size)
     return r->part[r->i++];
 }
 
+/* Reads a whole Lua file into malloc'd memory. The size comes from fstat() and only a
+ * regular file is read: a directory opens fine on Linux and its seek-to-end "size" is
+ * LONG_MAX on ext4 (a malloc of 2^63 bytes, or 2 GiB with 32-bit dir hashes) or -1
+ * elsewhere; a FIFO would block; a device may never end. O_NONBLOCK keeps open() itself
+ * from blocking on a FIFO; it does nothing to a regular file. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return snprintf(err, errlen, "failed to load Lua file \"%s\": cannot open", path), NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        return snprintf(err, errlen, "failed to load Lua file \"%s\": read error", path), NULL;
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0, got = 0;
+    const char *why = "read error";
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return snprintf(err, errlen, "failed to load Lua file \"%s\": cannot open", path), NULL;
+    int stat_ok = fstat(fd, &st) == 0;
+    if (stat_ok && !S_ISREG(st.st_mode)) why = "not a regular file";
+    else if (stat_ok && (buf = malloc((n = (size_t)st.st_size) + 1)) != NULL) {
+        while (got < n) {
+            ssize_t r = read(fd, buf + got, n - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;          /* an error, or the file shrank under us */
+            got += (size_t)r;
+        }
     }
-    fclose(f);
-    *len = (size_t)n;
+    close(fd);
+    if (!buf || got != n) {
+        free(buf);
+        return snprintf(err, errlen, "failed to load Lua file \"%s\": %s", path, why), NULL;
+    }
+    *len = n;
     return buf;
 }
 
@@ -54,8 +78,9 @@ int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, 
         free(file);
         return snprintf(err, errlen, "failed to load Lua code %s: bytecode is not supported", code->where + 1), -1;
     }
-    reader_t r = { { factory ? "return function(...) " : "", body, factory ? "\nend" : "" },
-                   { factory ? 21 : 0, len, factory ? 4 : 0 }, 0 };
+    reader_t r = { { factory ? FACTORY_HEAD : "", body, factory ? FACTORY_TAIL : "" },
+                   { factory ? LITERAL_LEN(FACTORY_HEAD) : 0, len, factory ? LITERAL_LEN(FACTORY_TAIL) : 0 },
+                   0 };
     int rc = lua_load(L, read_parts, &r, code->where);
     free(file);
     if (rc != 0) {

@@ -1,11 +1,19 @@
-/* session_load.h: loading Lua code from the configuration (session_load.c). */
+/* session_load.h: turning the configuration's Lua settings into VM state
+ * (session_load.c): package paths, and compiled init_by_lua* / process_by_lua* chunks. */
 #ifndef TCPLUA_SESSION_LOAD_H
 #define TCPLUA_SESSION_LOAD_H
+#include <stddef.h>
 #include <lua.h>
 #include "conf.h"
 
-/* Compiles code (factory: as a function returning a fresh closure of it). 0, or -1 + err. */
+/* Compiles code (inline, or read from code->path) and pushes the chunk, named code->where.
+ * factory = 0: the chunk is the code itself (init_by_lua*). factory = 1: the chunk is
+ * `return function(...) CODE end`, so each call returns a fresh closure (process_by_lua*).
+ * Returns 0, or -1 with nothing pushed and "failed to load Lua file|code ..." in err. */
 int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, size_t errlen);
-/* Sets package.path/cpath from lua_package_path/cpath. */
+
+/* Sets package.path and package.cpath from lua_package_path / lua_package_cpath, with ";;"
+ * as the default path and "$prefix" as the server prefix. Always returns 0. */
 int vm_set_paths(lua_State *L, main_conf_t *m);
+
 #endif

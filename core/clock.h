@@ -1,5 +1,5 @@
-/* clock.h: the cached wall clock (one syscall per event-loop iteration) and the
- * conversions between seconds and the time texts nginx prints and parses. */
+/* clock.h: the cached wall clock (one syscall per event-loop iteration) and the texts
+ * of the cached second that nginx prints. HTTP dates (any second, pure): httptime.h. */
 #ifndef TCPLUA_CLOCK_H
 #define TCPLUA_CLOCK_H
 #include <stddef.h>
@@ -22,18 +22,5 @@ const char *clock_local_str(void);    /* "2010-11-18 19:27:35"        ngx.localt
 const char *clock_log_str(void);      /* "2010/11/18 19:27:35"        error log lines */
 const char *clock_iso8601_str(void);  /* "2010-11-18T19:27:35+08:00"  $time_iso8601 */
 const char *clock_http_log_str(void); /* "18/Nov/2010:19:27:35 +0800" $time_local */
-
-/* Seconds representable as an HTTP date: 0001-01-01 00:00:00 .. 9999-12-31 23:59:59 UTC. */
-#define CLOCK_HTTP_MIN ((int64_t)-62135596800LL)
-#define CLOCK_HTTP_MAX ((int64_t)253402300799LL)
-#define CLOCK_HTTP_TIME_LEN 29        /* strlen("Thu, 18 Nov 2010 11:27:35 GMT") */
-
-/* Writes the IMF-fixdate of `sec` (must be within CLOCK_HTTP_MIN..MAX) and a NUL into
- * buf[CLOCK_HTTP_TIME_LEN + 1]; returns CLOCK_HTTP_TIME_LEN, or 0 when out of range. */
-size_t clock_http_time(int64_t sec, char *buf);
-
-/* Parses an HTTP date (IMF-fixdate, RFC 850 or asctime form, RFC 7231 7.1.1.1) that
- * fills all of s[0..len). Returns 0 and sets *sec, or -1 when malformed. Pure. */
-int clock_parse_http_time(const char *s, size_t len, int64_t *sec);
 
 #endif

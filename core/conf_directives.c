@@ -1,5 +1,6 @@
-/* conf_directives.c: the directive table, the one dispatcher that checks name, context and
- * arity, and the generic value setters. Messages are nginx's, so operators recognise them. */
+/* conf_directives.c: the generic value setters of the directive table (flag, number, size,
+ * time, string, path) and the number, size and time parsers behind them. The table and its
+ * dispatcher are in conf_table.c. Messages are nginx's, so operators recognise them. */
 #include "conf_internal.h"
 #include "log.h"
 #include <ctype.h>

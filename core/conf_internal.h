@@ -16,7 +16,7 @@ typedef struct directive {
     size_t offset;
 } directive_t;
 
-/* Generic setters: each checks "is duplicate" and nginx's value syntax. */
+/* Generic setters (conf_directives.c): each checks "is duplicate" and nginx's value syntax. */
 int set_flag(conf_t *cf, const directive_t *d, void *conf);
 int set_num(conf_t *cf, const directive_t *d, void *conf);
 int set_size(conf_t *cf, const directive_t *d, void *conf);
@@ -24,14 +24,36 @@ int set_msec(conf_t *cf, const directive_t *d, void *conf);
 int set_str(conf_t *cf, const directive_t *d, void *conf);
 int set_path(conf_t *cf, const directive_t *d, void *conf);
 
-/* Special setters living in their own files. */
-int set_listen(conf_t *cf, const directive_t *d, void *conf);     /* conf_listen.c */
-int set_access(conf_t *cf, const directive_t *d, void *conf);     /* conf_listen.c */
-int set_resolver(conf_t *cf, const directive_t *d, void *conf);   /* conf_listen.c */
+/* Setters of directives whose values are more than one plain value (conf_setters.c). */
+int set_worker_processes(conf_t *cf, const directive_t *d, void *conf);
+int set_error_log(conf_t *cf, const directive_t *d, void *conf);
+int set_protocol(conf_t *cf, const directive_t *d, void *conf);
+int set_shared_dict(conf_t *cf, const directive_t *d, void *conf);
+int set_log_format(conf_t *cf, const directive_t *d, void *conf);
+int set_access_log(conf_t *cf, const directive_t *d, void *conf);
+int set_lua_code(conf_t *cf, const directive_t *d, void *conf);
+
+/* Setters of directives that take network addresses (conf_listen.c). */
+int set_listen(conf_t *cf, const directive_t *d, void *conf);
+int set_access(conf_t *cf, const directive_t *d, void *conf);
+int set_resolver(conf_t *cf, const directive_t *d, void *conf);
+
 int set_include(conf_t *cf, const directive_t *d, void *conf);    /* conf_load.c */
+
+/* An IPv4 or IPv6 literal ("[v6]" allowed, and then v6 only) into out and *family;
+ * family_hint 0, AF_INET or AF_INET6 limits what is tried. 0, or -1 (conf_listen.c). */
 int parse_addr(const char *s, int family_hint, uint8_t out[16], int *family);
+/* "emerg".."debug" to LOG_EMERG..LOG_DEBUG, or -1 (conf_setters.c). */
 int parse_log_level(const char *s);
 
+/* The dispatcher (conf_table.c, nginx's ngx_conf_handler): finds the row of cf->args[0],
+ * checks context, block-ness and arity, and runs its setter. 0, or -1 with cf->err set. */
+int conf_handle(conf_t *cf, int block);
+/* The table itself, ended by a row whose name is NULL (conf_table.c). */
 const directive_t *conf_directives(void);
+/* Sets the numeric and flag fields of a tcp or server level to CONF_UNSET before its block
+ * is parsed; pointer fields start NULL from pool_calloc() (conf_finish.c). */
+void srv_conf_init(srv_conf_t *s);
+/* The text of the built-in "default" log format (conf_setters.c). */
 extern const char *const conf_default_log_format;
 #endif

@@ -1,14 +1,14 @@
 /* conf_parse.c: the nginx-style tokenizer and block parser, working on memory buffers only.
  * Tokens follow nginx's ngx_conf_read_token(): words, '...' and "..." quoting, backslash
  * escapes, '#' comments at token start, ';' '{' '}' as terminators. Each directive found is
- * handed to conf_handle() (conf_directives.c), which may recurse into conf_parse_block(). */
-#include "conf.h"
+ * handed to the dispatcher conf_handle() (conf_table.c), whose block directives recurse into
+ * conf_parse_block(). */
+#include "conf_internal.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 enum tok { TOK_DIRECTIVE, TOK_BLOCK_START, TOK_BLOCK_END, TOK_EOF, TOK_ERROR };
-int conf_handle(conf_t *cf, int block);   /* conf_directives.c */
 
 #define MAX_DEPTH 64   /* blocks + includes; bounds recursion on hostile input */
 
@@ -135,7 +135,8 @@ static enum tok read_token(conf_t *cf)
     return TOK_EOF;
 }
 
-/* Parses directives until the end of the current block (or source when ctx is a file). */
+/* Parses directives until the "}" that ends the current block (in_block) or, for a whole
+ * source (in_block 0), until its end. */
 static int parse(conf_t *cf, int in_block)
 {
     if (++cf->depth > MAX_DEPTH) return conf_error(cf, "too deeply nested blocks or includes");

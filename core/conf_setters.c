@@ -74,7 +74,7 @@ int set_shared_dict(conf_t *cf, const directive_t *d, void *conf)
     return 0;
 }
 
-/* The format used by access_log without a name (ORIGINAL.md). */
+/* The format used by access_log without a name (SPEC.md [dir.log_format]). */
 const char *const conf_default_log_format =
     "$remote_addr $time_iso8601 $msec $request_time $connection $connection_requests $protocol";
 

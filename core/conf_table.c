@@ -4,14 +4,6 @@
 #include <stddef.h>
 #include <string.h>
 
-int set_worker_processes(conf_t *cf, const directive_t *d, void *conf);   /* conf_setters.c */
-int set_error_log(conf_t *cf, const directive_t *d, void *conf);
-int set_protocol(conf_t *cf, const directive_t *d, void *conf);
-int set_shared_dict(conf_t *cf, const directive_t *d, void *conf);
-int set_log_format(conf_t *cf, const directive_t *d, void *conf);
-int set_access_log(conf_t *cf, const directive_t *d, void *conf);
-int set_lua_code(conf_t *cf, const directive_t *d, void *conf);
-
 #define M(f)  BASE_MAIN, offsetof(main_conf_t, f)
 #define T(f)  BASE_TCP, offsetof(tcp_conf_t, f)
 #define S(f)  BASE_SRV, offsetof(srv_conf_t, f)
@@ -121,8 +113,6 @@ static int block_events(conf_t *cf, const directive_t *d, void *conf)
     cf->main->events_seen = 1;
     return enter_block(cf, CTX_EVENTS, NULL);
 }
-
-void srv_conf_init(srv_conf_t *s);    /* conf_finish.c */
 
 static int block_tcp(conf_t *cf, const directive_t *d, void *conf)
 {

@@ -1,5 +1,6 @@
-/* test_time.c: unit tests of the cached clock (core/clock.c) and the ngx.* time family
- * (api/api_time.c), run through a bare Lua state with only that family injected. */
+/* test_time.c: unit tests of the cached clock (core/clock.c), the HTTP-date formatter and
+ * parser (core/httptime.c) and the ngx.* time family (api/api_time.c), run through a bare
+ * Lua state with only that family injected. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <lualib.h>
 #include "luatest.h"
 #include "clock.h"
+#include "httptime.h"
 
 /* A fixed zone without tzdata: +05:30 exercises both hour and minute offset fields. */
 #define TEST_TZ "XST-5:30"
@@ -243,19 +245,19 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
-START_TEST(test_clock_http_c_api)
+START_TEST(test_httptime_c_api)
 {
-    char buf[CLOCK_HTTP_TIME_LEN + 1];
+    char buf[HTTPTIME_LEN + 1];
     int64_t sec = 0;
 
-    ck_assert_uint_eq(clock_http_time(CLOCK_HTTP_MAX + 1, buf), 0);
-    ck_assert_uint_eq(clock_http_time(CLOCK_HTTP_MIN - 1, buf), 0);
-    ck_assert_uint_eq(clock_http_time(784111777, buf), CLOCK_HTTP_TIME_LEN);
+    ck_assert_uint_eq(httptime_format(HTTPTIME_MAX + 1, buf), 0);
+    ck_assert_uint_eq(httptime_format(HTTPTIME_MIN - 1, buf), 0);
+    ck_assert_uint_eq(httptime_format(784111777, buf), HTTPTIME_LEN);
     ck_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
-    ck_assert_int_eq(clock_parse_http_time(buf, strlen(buf), &sec), 0);
+    ck_assert_int_eq(httptime_parse(buf, strlen(buf), &sec), 0);
     ck_assert_int_eq(sec, 784111777);
     /* the length bounds the input: a prefix is not a date */
-    ck_assert_int_eq(clock_parse_http_time(buf, strlen(buf) - 1, &sec), -1);
+    ck_assert_int_eq(httptime_parse(buf, strlen(buf) - 1, &sec), -1);
 }
 END_TEST
 
@@ -282,7 +284,7 @@ static Suite *time_suite(void)
     tcase_add_test(tp, test_parse_roundtrip);
     tcase_add_test(tp, test_parse_rejects);
     tcase_add_test(tp, test_parse_errors);
-    tcase_add_test(tp, test_clock_http_c_api);
+    tcase_add_test(tp, test_httptime_c_api);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tf);
     suite_add_tcase(s, tp);
