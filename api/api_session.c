@@ -121,22 +121,6 @@ static int l_sleep(lua_State *L)
 
 /* ---- ngx.wait_next_request() ---- */
 
-void session_light_end(session_t *ss)
-{
-    if (!ss->light_logged) accesslog_write(session_conn_of(ss));
-    ss->light_logged = 1;
-}
-
-/* The next light session begins when wait_next_request returns to the script. */
-static void light_begin(session_t *ss)
-{
-    conn_t *c = session_conn_of(ss);
-    ss->light_logged = 0;
-    c->requests++;
-    c->session_start = clock_now();
-    c->bytes_sent = 0;
-}
-
 static int wait_event(session_t *ss, stream_t *s, int what)
 {
     (void)ss;
@@ -146,7 +130,7 @@ static int wait_event(session_t *ss, stream_t *s, int what)
     return r > 0 ? 1 : r < 0 ? -1 : 0;
 }
 
-static int wait_resume(session_t *ss, lua_State *L) { (void)L; light_begin(ss); return 0; }
+static int wait_resume(session_t *ss, lua_State *L) { (void)L; session_light_begin(ss); return 0; }
 static const wait_ops_t wait_next = { "wait_next_request", 1, 0, wait_event, session_wait_cleanup, wait_resume };
 
 static int l_wait_next_request(lua_State *L)

@@ -6,6 +6,7 @@
 #include "session.h"
 #include "vm.h"
 #include "clock.h"
+#include "accesslog.h"
 
 session_t *session_get_opt(lua_State *L)
 {
@@ -80,8 +81,24 @@ static int wake(session_t *ss)
     return ops->resume(ss, ss->co);
 }
 
+void session_light_end(session_t *ss)
+{
+    if (!ss->light_logged) accesslog_write(session_conn_of(ss));
+    ss->light_logged = 1;
+}
+
+/* The next light session begins when wait_next_request returns to the script. */
+void session_light_begin(session_t *ss)
+{
+    conn_t *c = session_conn_of(ss);
+    ss->light_logged = 0;
+    c->requests++;
+    c->session_start = clock_now();
+    c->bytes_sent = 0;
+}
+
 /* The one end path (app.h conn_end): runs once, whatever ended the session. */
-static void session_end(conn_t *c)
+void session_end(conn_t *c)
 {
     session_t *ss = session_of(c);
     if (!ss->co) return;            /* never started (refused by allow/deny) or already ended */
@@ -148,7 +165,7 @@ static void client_write(stream_t *s) { session_event(session_of(s->data), s, SE
 static void client_timeout(stream_t *s) { session_event(session_of(s->data), s, SESSION_TIMEOUT); }
 static const stream_handler_t client_handler = { client_read, client_write, client_timeout };
 
-static void session_start(conn_t *c)
+void session_start(conn_t *c)
 {
     session_t *ss = session_of(c);
     lua_State *L = vm_main();
@@ -163,20 +180,8 @@ static void session_start(conn_t *c)
     run(ss, 0);
 }
 
-static int session_idle(const conn_t *c)
+int session_idle(const conn_t *c)
 {
     const session_t *ss = (const session_t *)c->app;
     return ss->wait.ops && ss->wait.ops->idle;
 }
-
-const app_t session_app = {
-    .conn_size = sizeof(session_t),
-    .cycle_init = vm_cycle_init,
-    .cycle_commit = vm_cycle_commit,
-    .cycle_rollback = vm_cycle_rollback,
-    .cycle_close = vm_cycle_close,
-    .server_init = vm_server_init,
-    .conn_start = session_start,
-    .conn_end = session_end,
-    .conn_idle = session_idle,
-};

@@ -70,6 +70,8 @@ extern const wait_ops_t session_wait_exit;
 /* The resume() of waits whose call returns nothing (exit, sleep). */
 int session_no_results(session_t *ss, lua_State *L);
 
-/* Ends the current light session: its access-log line, once (api_session.c). */
+/* Ends the current light session: its access-log line, once. */
 void session_light_end(session_t *ss);
+/* The next light session begins (wait_next_request returns to the script). */
+void session_light_begin(session_t *ss);
 #endif

@@ -3,8 +3,8 @@
  * that fails later leaves the old VM serving; each server's compiled script; and the
  * fresh closure with its own globals that every session runs. */
 #include "vm.h"
-#include "api.h"
 #include "session_load.h"
+#include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
 
@@ -46,7 +46,7 @@ static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
 /* Builds a complete VM for m and makes it current; the previous one is kept until
  * vm_cycle_commit() or restored by vm_cycle_rollback(), so a reload that fails later
  * (a script that does not compile) leaves the old configuration's VM serving. */
-int vm_cycle_init(main_conf_t *m, char *err, size_t errlen)
+int vm_cycle_init(main_conf_t *m, void (*inject)(lua_State *L), char *err, size_t errlen)
 {
     lua_State *L = luaL_newstate();
     if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
@@ -55,11 +55,7 @@ int vm_cycle_init(main_conf_t *m, char *err, size_t errlen)
     lua_pushnil(L);             /* coroutines of its own would break the one yield protocol */
     lua_setglobal(L, "coroutine");
     lua_createtable(L, 0, 64);
-    api_output_inject(L);
-    api_session_inject(L);
-    api_log_inject(L);
-    api_time_inject(L);
-    api_string_inject(L);
+    inject(L);
     lua_setglobal(L, "ngx");
     int mt = env_metatable(L);
     if (run_init(L, m, err, errlen)) { lua_close(L); return -1; }

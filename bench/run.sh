@@ -18,6 +18,8 @@
 # Usage: bench/run.sh            (from anywhere; about 3 minutes with the defaults)
 # Environment knobs:
 #   TCPLUA_BIN    server binary            (default: <repo>/build/tcplua; built with make if absent)
+#   TCPLUA_BASE_BIN  a second tcplua binary (e.g. main before a change) measured in the same run,
+#                 slice by slice beside the first; a table of both ratios and the change follows
 #   SHARED_BENCH  pingpong.c, connrate.c and evecho.c  (default: <repo>/../shared/bench)
 #   SLICE=3 ROUNDS=3 IDLE_CONNS=5000 SERVER_CPU=0 GEN_CPU=1 NO_HAPROXY=1 NO_PERF=1 KEEP_TMP=1
 set -euo pipefail
@@ -175,6 +177,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 
 
 # ---------------------------------------------------------------- servers
 SERVERS=(evecho tcplua)
+[ -n "${TCPLUA_BASE_BIN:-}" ] && SERVERS+=(base)
 [ -n "$HAPROXY" ] && SERVERS+=(haproxy)
 declare -A PID PORT
 
@@ -183,8 +186,8 @@ taskset -c "$SERVER_CPU" "$TMP/evecho" "${PORT[evecho]}" >"$TMP/evecho.log" 2>&1
 PID[evecho]=$!; PIDS+=("$!")
 wait_listen "${PID[evecho]}" "${PORT[evecho]}" "$TMP/evecho.log"
 
-start_tcplua() { # NAME ACCESS_LOG_DIRECTIVE: a single-process tcplua in its own prefix under $TMP
-    local name=$1 pfx=$TMP/$1-prefix
+start_tcplua() { # NAME ACCESS_LOG_DIRECTIVE [BIN]: a single-process tcplua in its own prefix under $TMP
+    local name=$1 pfx=$TMP/$1-prefix bin=${3:-$TMP/tcplua}
     PORT[$name]=$(free_port) || die "no free port"
     mkdir -p "$pfx/conf" "$pfx/logs"
     cat >"$pfx/conf/bench.conf" <<EOF
@@ -197,7 +200,7 @@ events { worker_connections 20000; }
 tcp { server { listen 127.0.0.1:${PORT[$name]}; protocol tcp_lua; $2
   process_by_lua 'while true do local d = ngx.receive(64, 1) if not d then return end ngx.print(d) ngx.wait_next_request() end'; } }
 EOF
-    taskset -c "$SERVER_CPU" "$TMP/tcplua" -p "$pfx/" -c conf/bench.conf >"$TMP/$name.log" 2>&1 &
+    taskset -c "$SERVER_CPU" "$bin" -p "$pfx/" -c conf/bench.conf >"$TMP/$name.log" 2>&1 &
     PID[$name]=$!; PIDS+=("$!")
     wait_listen "${PID[$name]}" "${PORT[$name]}" "$TMP/$name.log"
     [ -z "$(pgrep -P "${PID[$name]}" || true)" ] || die "$name forked despite master_process off; cannot find the single worker"
@@ -206,6 +209,11 @@ start_tcplua tcplua "access_log off;"
 # The same server with no access_log directive, i.e. the default: logs/access_tcp.log, default
 # format, one line per connection. Used by the connection-rate workload only.
 start_tcplua tcplua-log ""
+if [ -n "${TCPLUA_BASE_BIN:-}" ]; then
+    [ -x "$TCPLUA_BASE_BIN" ] || die "TCPLUA_BASE_BIN $TCPLUA_BASE_BIN is not executable"
+    start_tcplua base "access_log off;" "$TCPLUA_BASE_BIN"
+    start_tcplua base-log "" "$TCPLUA_BASE_BIN"
+fi
 
 if [ -n "$HAPROXY" ]; then
     PORT[haproxy]=$(free_port) || die "no free port"
@@ -273,6 +281,7 @@ wl_servers() {  # w -> the servers of workload w (tcplua with its access log on 
     for s in "${SERVERS[@]}"; do
         echo "$s"
         [ "$s" = tcplua ] && [ "${WL_TOOL[$1]}" = connrate ] && echo tcplua-log
+        [ "$s" = base ] && [ "${WL_TOOL[$1]}" = connrate ] && echo base-log
     done
     return 0
 }
@@ -382,6 +391,27 @@ if [ -n "$SC_EV" ]; then
 fi
 log "(evecho column: its absolute CPU per round trip or connection; reference C echo memory: $REF_MEM_C)"
 
+if [ -n "${TCPLUA_BASE_BIN:-}" ]; then
+    log ""
+    log "Same run, tcplua ($TCPLUA_BIN) against the base ($TCPLUA_BASE_BIN), each as a multiple of evecho:"
+    log ""
+    bfmt='| %-40s | %8s | %8s | %8s |\n'
+    printf "$bfmt" "workload" "base" "tcplua" "change"
+    printf "$bfmt" "---" "---" "---" "---"
+    brow() { # label new-server base-server workload
+        local t b
+        t=$(ratio_median "$4" "$2"); b=$(ratio_median "$4" "$3")
+        printf "$bfmt" "$1" "$(printf '%.2fx' "$b")" "$(printf '%.2fx' "$t")" \
+            "$(awk -v t="$t" -v b="$b" 'BEGIN { printf "%+.1f%%", (t / b - 1) * 100 }')"
+    }
+    for w in "${!WL_NAME[@]}"; do
+        brow "${WL_NAME[$w]}" tcplua base "$w"
+        [ "${WL_TOOL[$w]}" = connrate ] && brow "  same, default access log" tcplua-log base-log "$w"
+    done
+    printf "$bfmt" "KB per idle keepalive connection" "${MEM[base]}" "${MEM[tcplua]}" \
+        "$(awk -v t="${MEM[tcplua]}" -v b="${MEM[base]}" 'BEGIN { printf "%+.1f%%", (t / b - 1) * 100 }')"
+fi
+
 # Anything the servers logged at error level or worse is worth a look.
 for s in tcplua tcplua-log; do
     if grep -qE '\[(error|crit|alert|emerg)\]' "$TMP/$s-prefix/logs/error.log" 2>/dev/null; then
@@ -392,6 +422,6 @@ for s in tcplua tcplua-log; do
 done
 # The log-on row means something only if that server did write its lines.
 [ -s "$TMP/tcplua-log-prefix/logs/access_tcp.log" ] || die "tcplua-log wrote no access log lines"
-for s in "${SERVERS[@]}" tcplua-log; do
+for s in "${SERVERS[@]}" tcplua-log ${TCPLUA_BASE_BIN:+base-log}; do
     kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during the run"
 done

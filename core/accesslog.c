@@ -85,14 +85,37 @@ static int number(char *out, unsigned long long v)
     return (int)(end - p);
 }
 
+static int text(char *out, size_t outlen, const char *s)
+{
+    size_t n = strnlen(s, outlen - 1);
+    memcpy(out, s, n);
+    return (int)n;
+}
+
+/* IPv4 by hand (the common case; inet_ntop is a tenth of a line's cost), IPv6 as usual. */
+static int remote_addr(const conn_t *c, char *out, size_t outlen)
+{
+    if (c->peer.sa.sa_family != AF_INET) {
+        conn_peer_text(c, out, outlen);
+        return (int)strlen(out);
+    }
+    const unsigned char *a = (const unsigned char *)&c->peer.in.sin_addr;
+    char *p = out;
+    for (int i = 0; i < 4; i++) {
+        if (i) *p++ = '.';
+        p += number(p, a[i]);
+    }
+    return (int)(p - out);
+}
+
 /* Writes variable `kind` of c into out (at least 128 bytes); returns its length. */
 static int var(const conn_t *c, int kind, char *out, size_t outlen)
 {
     double now = clock_now();
     switch (kind) {
-    case V_REMOTE_ADDR: conn_peer_text(c, out, outlen); return (int)strlen(out);
-    case V_TIME_LOCAL: return snprintf(out, outlen, "%s", clock_http_log_str());
-    case V_TIME_ISO8601: return snprintf(out, outlen, "%s", clock_iso8601_str());
+    case V_REMOTE_ADDR: return remote_addr(c, out, outlen);
+    case V_TIME_LOCAL: return text(out, outlen, clock_http_log_str());
+    case V_TIME_ISO8601: return text(out, outlen, clock_iso8601_str());
     case V_MSEC: return seconds3(out, now);
     case V_REQUEST_TIME: return seconds3(out, now - c->session_start);
     case V_CONNECTION: return number(out, c->number);

@@ -4,7 +4,7 @@
 #include "clock.h"
 #include "server.h"
 #include "app.h"
-#include "session.h"
+#include "lua_app.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,6 +134,6 @@ int main(int argc, char **argv)
     }
     if (!m) return 1;
     if (o.signal) { int rc = send_signal(m, o.signal); conf_destroy(m); return rc; }
-    app = &session_app;        /* the composition root: core runs the Lua application */
+    app = &lua_app;           /* the composition root: core runs the Lua application */
     return server_main(m, o.prefix, o.conf, o.params);
 }

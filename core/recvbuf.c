@@ -1,4 +1,4 @@
-/* recvbuf.c: buffering of received bytes between the socket and Lua.
+/* recvbuf.c: buffering of received bytes between the socket and their reader.
  * See recvbuf.h for the caller protocol and the read-size policy. */
 #include "recvbuf.h"
 #include "blockpool.h"
@@ -116,7 +116,7 @@ int recvbuf_peek(const recvbuf_t *b, size_t total, size_t atleast,
     if (len < atleast)
         return 0;
     *outlen = len < total ? len : total;
-    /* "" rather than NULL: callers hand the pointer to lua_pushlstring. */
+    /* "" rather than NULL: callers hand the pointer on (e.g. to lua_pushlstring). */
     *out = b->data != NULL ? b->data + b->start : "";
     return 1;
 }

@@ -51,6 +51,10 @@ static void accept_one(listener_t *l, int fd, struct sockaddr_storage *ss)
     }
     conn_t *c = conn_create(fd, vs, (struct sockaddr *)ss);
     if (!c) { close(fd); return; }
+    /* As nginx: a new connection's first bytes are awaited, not read at once (they rarely
+     * came with the handshake: that read would cost an EAGAIN per connection), except
+     * after a deferred accept, which hands over connections whose data has arrived. */
+    c->stream.drained = !l->conf->deferred;
     if (!access_allowed(s->rules, (struct sockaddr *)ss)) {
         conn_log(c, LOG_ERR, "access forbidden by rule");
         conn_close(c);

@@ -1,0 +1,35 @@
+/* lua_app.c: the Lua application assembled: which ngx.* families a VM gets, and the table
+ * of hooks (app.h) through which core drives the VM and the sessions. The one file that
+ * knows every part of api/, so that the parts need not know each other. */
+#include "lua_app.h"
+#include "api.h"
+#include "session.h"
+#include "session_internal.h"
+#include "vm.h"
+
+/* Called with the `ngx` table on top of the stack of a new VM. */
+static void inject_api(lua_State *L)
+{
+    api_output_inject(L);
+    api_session_inject(L);
+    api_log_inject(L);
+    api_time_inject(L);
+    api_string_inject(L);
+}
+
+static int cycle_init(main_conf_t *m, char *err, size_t errlen)
+{
+    return vm_cycle_init(m, inject_api, err, errlen);
+}
+
+const app_t lua_app = {
+    .conn_size = sizeof(session_t),
+    .cycle_init = cycle_init,
+    .cycle_commit = vm_cycle_commit,
+    .cycle_rollback = vm_cycle_rollback,
+    .cycle_close = vm_cycle_close,
+    .server_init = vm_server_init,
+    .conn_start = session_start,
+    .conn_end = session_end,
+    .conn_idle = session_idle,
+};
