@@ -1,9 +1,9 @@
 """SPEC §7 access log: one line per light session, the variables, `access_log off`, the
 default path and format.
 
-An implementation may buffer access-log lines until its event loop idles or it exits, so
-cases poll the file (bounded) and make their final count after stopping the server with TERM
-(after which every line must be on disk).
+An implementation may keep access-log lines in memory for a short while ([accesslog.write]),
+so cases poll the file (bounded) and make their final count after stopping the server with
+TERM (after which every line must be on disk).
 """
 import calendar
 import re
@@ -347,3 +347,35 @@ def test_line_when_the_worker_stops(server, how):
     assert srv.wait_exit(5) == 0
     assert lines_of(srv, "logs/a.log") == ["1 2"]
     assert lines_of(srv, "logs/idle.log") == ["1 1"]
+
+
+# -- accesslog.write -----------------------------------------------------------------------------
+@spec("accesslog.write")
+def test_lines_reach_the_file_without_further_traffic(server):
+    """accesslog.write: each line MUST reach the file without further traffic and without a
+    stop: one short session, then nothing; the line appears while the server keeps running."""
+    srv = server(tcp=server_block(0, 'ngx.print("x")', "access_log logs/a.log;"))
+    assert srv.connect().recv_until_close() == b"x"
+    assert len(wait_lines(srv, "logs/a.log", 1)) == 1
+    assert srv.proc.poll() is None, "the line was written only because the server exited"
+
+
+@spec("accesslog.write")
+def test_lines_reach_the_file_while_the_worker_is_busy(server):
+    """accesslog.write: lines MUST reach the file while other connections keep the worker
+    busy: a client keeps one connection in a tight request loop; the lines of its earlier
+    light sessions appear in the file before the load stops."""
+    srv = server(tcp='log_format f "$connection_requests";\n'
+                     + server_block(0, 'while true do local d = ngx.receive(1) if not d then return end '
+                                       'ngx.print(d) ngx.wait_next_request() end',
+                                    "access_log logs/a.log f;"))
+    c = srv.connect()
+    deadline = time.monotonic() + 5
+    seen = []
+    while time.monotonic() < deadline and not seen:
+        for _ in range(50):
+            c.send(b"p")
+            assert c.recv_exactly(1) == b"p"
+        seen = lines_of(srv, "logs/a.log")
+    assert seen, "no access-log line reached the file during 5 s of continuous requests"
+    c.close()

@@ -1,6 +1,6 @@
-/* accesslog.c: the access log: one line per light session in the server's log_format,
- * appended to a per-server buffer and written once per event-loop turn (or when 32 KiB
- * are pending), so a pipelining client costs no extra system call per message. */
+/* accesslog.c: the access log: one line per light session in the server's log_format
+ * (compiled once), appended to a per-server buffer that the worker writes at most 100 ms
+ * later (or at once when 32 KiB are pending), so busy servers write many lines per call. */
 #include "accesslog.h"
 #include "clock.h"
 #include <stdio.h>
