@@ -6,6 +6,7 @@
 #include <string.h>
 #include <lualib.h>
 #include "luatest.h"
+#include "tests/check_run.h"
 
 static void setup(void)
 {
@@ -51,10 +52,6 @@ static Suite *log_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(log_suite());
-    int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

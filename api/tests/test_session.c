@@ -14,6 +14,7 @@
 #include "lua_app.h"
 #include "session_internal.h"
 #include "vm.h"
+#include "tests/check_run.h"
 
 static main_conf_t *m;
 static vserver_t vs;
@@ -181,8 +182,5 @@ int main(void)
     tcase_add_test(t, idle_only_between_requests);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sr);
 }

@@ -12,6 +12,7 @@
 #include <lualib.h>
 #include "luatest.h"
 #include "session_load.h"
+#include "tests/check_run.h"
 
 static char dir[] = "/tmp/test_session_load.XXXXXX";
 static char err[1024];
@@ -180,10 +181,6 @@ static Suite *load_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(load_suite());
-    int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <lualib.h>
 #include "luatest.h"
+#include "tests/check_run.h"
 
 
 /* hex(s): lowercase hex of a binary string; rep(byte, n): n copies of a byte. */
@@ -263,10 +264,6 @@ static Suite *string_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(string_suite());
-    int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

@@ -10,6 +10,7 @@
 #include "luatest.h"
 #include "clock.h"
 #include "httptime.h"
+#include "tests/check_run.h"
 
 /* A fixed zone without tzdata: +05:30 exercises both hour and minute offset fields. */
 #define TEST_TZ "XST-5:30"
@@ -294,13 +295,9 @@ static Suite *time_suite(void)
 int main(void)
 {
     SRunner *sr;
-    int failed;
 
     setenv("TZ", TEST_TZ, 1); /* before any conversion: the C library reads TZ once */
     tzset();
     sr = srunner_create(time_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "conf_internal.h"
 #include "log.h"
+#include "tests/check_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* A server that passes conf_finish(), for cases about other directives. */
@@ -1459,8 +1460,5 @@ int main(void)
     tcase_add_loop_test(tc, dump_round_trip, 0, N(dump_inputs));
     tcase_add_test(tc, dump_shows_defaults);
 
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sr);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "conf_internal.h"
 #include "listen.h"
+#include "tests/check_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -137,8 +138,5 @@ int main(void)
     tcase_add_loop_test(tc, refused_option, 0, N(rows));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

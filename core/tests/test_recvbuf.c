@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "recvbuf.h"
+#include "tests/check_run.h"
 
 #define BIG (1u << 20)
 
@@ -361,10 +362,6 @@ static Suite *recvbuf_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(recvbuf_suite());
-    int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(sr);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shm.h"
+#include "tests/check_run.h"
 
 static main_conf_t *conf_of(const char *text)
 {
@@ -73,8 +74,5 @@ int main(void)
     tcase_add_test(t, no_dicts_no_zones);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sr);
 }

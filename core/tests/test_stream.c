@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include "stream.h"
 #include "errstr.h"
+#include "tests/check_run.h"
 
 static int peer;               /* the test's end of the socketpair */
 static stream_t st;
@@ -248,8 +249,5 @@ static Suite *suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sr);
 }

@@ -11,6 +11,7 @@
 #include "blockpool.h"
 #include "stream.h"
 #include "errstr.h"
+#include "tests/check_run.h"
 
 static int fail_alloc;
 
@@ -56,8 +57,5 @@ int main(void)
     tcase_add_test(t, receive_buffer_failure_ends_the_stream);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sr);
 }
