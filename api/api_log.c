@@ -15,9 +15,16 @@ static void join_args(lua_State *L, int from, const char *fname)
         switch (lua_type(L, i)) {
         case LUA_TNIL: luaL_addstring(&b, "nil"); break;
         case LUA_TBOOLEAN: luaL_addstring(&b, lua_toboolean(L, i) ? "true" : "false"); break;
-        case LUA_TSTRING: case LUA_TNUMBER: lua_pushvalue(L, i); luaL_addvalue(&b); break;
+        case LUA_TSTRING:
+        case LUA_TNUMBER:
+            lua_pushvalue(L, i);
+            luaL_addvalue(&b);
+            break;
         case LUA_TLIGHTUSERDATA:
-            if (lua_touserdata(L, i) == NULL) { luaL_addstring(&b, "null"); break; }
+            if (lua_touserdata(L, i) == NULL) {
+                luaL_addstring(&b, "null");
+                break;
+            }
             /* fall through */
         default:
             if (!luaL_callmeta(L, i, "__tostring") || !lua_isstring(L, -1))
@@ -63,10 +70,23 @@ static int l_print(lua_State *L)
 
 void api_log_inject(lua_State *L)
 {
-    static const struct { const char *name; int value; } consts[] = {
-        {"STDERR", LOG_STDERR}, {"EMERG", LOG_EMERG}, {"ALERT", LOG_ALERT}, {"CRIT", LOG_CRIT},
-        {"ERR", LOG_ERR}, {"WARN", LOG_WARN}, {"NOTICE", LOG_NOTICE}, {"INFO", LOG_INFO},
-        {"DEBUG", LOG_DEBUG}, {"OK", 0}, {"ERROR", -1}, {"AGAIN", -2}, {"DONE", -4},
+    static const struct {
+        const char *name;
+        int value;
+    } consts[] = {
+        {"STDERR", LOG_STDERR},
+        {"EMERG", LOG_EMERG},
+        {"ALERT", LOG_ALERT},
+        {"CRIT", LOG_CRIT},
+        {"ERR", LOG_ERR},
+        {"WARN", LOG_WARN},
+        {"NOTICE", LOG_NOTICE},
+        {"INFO", LOG_INFO},
+        {"DEBUG", LOG_DEBUG},
+        {"OK", 0},
+        {"ERROR", -1},
+        {"AGAIN", -2},
+        {"DONE", -4},
         {"DECLINED", -5},
     };
     for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++) {

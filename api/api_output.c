@@ -7,12 +7,13 @@
 #include <string.h>
 
 #define OUT_HIGH (64 * 1024)
-#define MAX_DEPTH 100          /* nested tables; deeper is almost surely a cycle */
+#define MAX_DEPTH 100 /* nested tables; deeper is almost surely a cycle */
 
 static int type_error(lua_State *L, const char *fn, int arg, int idx)
 {
     return luaL_error(L, "bad argument #%d to '%s' (string, number, boolean, nil, ngx.null, "
-                      "or array table expected, got %s)", arg, fn, luaL_typename(L, idx));
+                         "or array table expected, got %s)",
+                      arg, fn, luaL_typename(L, idx));
 }
 
 /* Appends the text of the value at idx (arrays recurse in order 1..n) and counts its bytes;
@@ -23,12 +24,21 @@ static void put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, i
     size_t n;
     const char *s;
     switch (lua_type(L, idx)) {
-    case LUA_TSTRING: case LUA_TNUMBER: s = lua_tolstring(L, idx, &n); break;
-    case LUA_TNIL: s = "nil"; n = 3; break;
-    case LUA_TBOOLEAN: s = lua_toboolean(L, idx) ? "true" : "false"; n = strlen(s); break;
+    case LUA_TSTRING:
+    case LUA_TNUMBER: s = lua_tolstring(L, idx, &n); break;
+    case LUA_TNIL:
+        s = "nil";
+        n = 3;
+        break;
+    case LUA_TBOOLEAN:
+        s = lua_toboolean(L, idx) ? "true" : "false";
+        n = strlen(s);
+        break;
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) != NULL) type_error(L, fn, arg, idx);
-        s = "null"; n = 4; break;
+        s = "null";
+        n = 4;
+        break;
     case LUA_TTABLE: {
         if (depth >= MAX_DEPTH) luaL_error(L, "bad argument #%d to '%s' (table nested too deeply)", arg, fn);
         int len = (int)lua_objlen(L, idx);
@@ -66,7 +76,7 @@ static int out_results(session_t *ss, lua_State *L)
 }
 
 static void out_wait_cleanup(session_t *ss) { stream_timer(session_stream(ss), -1); }
-static const wait_ops_t wait_out = { "print", 0, 1, out_wait_event, out_wait_cleanup, out_results };
+static const wait_ops_t wait_out = {"print", 0, 1, out_wait_event, out_wait_cleanup, out_results};
 
 static int output(lua_State *L, int newline)
 {

@@ -18,9 +18,9 @@ static int recv_ready(session_t *ss)
     const char *p;
     size_t n;
     while (!recvbuf_peek(&s->in, ss->wait.n1, ss->wait.n2, &p, &n)) {
-        if (s->drained) return 0;     /* the kernel had nothing more a moment ago: wait */
+        if (s->drained) return 0; /* the kernel had nothing more a moment ago: wait */
         ssize_t r = stream_fill(s, ss->wait.n2 - recvbuf_len(&s->in));
-        if (r <= 0) return r < 0;     /* EOF/error: ready to report; EAGAIN: wait */
+        if (r <= 0) return r < 0; /* EOF/error: ready to report; EAGAIN: wait */
     }
     return 1;
 }
@@ -35,9 +35,11 @@ static int recv_results(session_t *ss, lua_State *L)
         recvbuf_consume(&s->in, n);
         return 1;
     }
-    n = recvbuf_len(&s->in);          /* failure: hand over whatever arrived as partial */
+    n = recvbuf_len(&s->in); /* failure: hand over whatever arrived as partial */
     recvbuf_peek(&s->in, n, 0, &p, &n);
-    int k = session_fail(L, s->timed_out ? ERR_TIMEOUT : s->err ? s->err : ERR_CLOSED, p, n, 1);
+    int k = session_fail(L, s->timed_out ? ERR_TIMEOUT : s->err ? s->err
+                                                                : ERR_CLOSED,
+                         p, n, 1);
     recvbuf_consume(&s->in, n);
     return k;
 }
@@ -50,7 +52,7 @@ static int recv_event(session_t *ss, stream_t *src, int what)
     return 0;
 }
 
-static const wait_ops_t wait_recv = { "receive", 0, 0, recv_event, session_wait_cleanup, recv_results };
+static const wait_ops_t wait_recv = {"receive", 0, 0, recv_event, session_wait_cleanup, recv_results};
 
 /* An integral number (1.5 is an error, not 1); `dflt` when absent or nil and dflt > 0. */
 static lua_Integer check_int(lua_State *L, int arg, lua_Integer dflt)
@@ -102,11 +104,11 @@ static int sleep_event(session_t *ss, stream_t *s, int what)
     if (what == SESSION_TIMEOUT) return 1;
     if (what != SESSION_READ) return 0;
     if (stream_fill(s, 1) < 0) return -1;
-    if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0);   /* full: stop watching */
+    if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0); /* full: stop watching */
     return 0;
 }
 
-static const wait_ops_t wait_sleep = { "sleep", 0, 0, sleep_event, session_wait_cleanup, session_no_results };
+static const wait_ops_t wait_sleep = {"sleep", 0, 0, sleep_event, session_wait_cleanup, session_no_results};
 
 static int l_sleep(lua_State *L)
 {
@@ -124,21 +126,27 @@ static int l_sleep(lua_State *L)
 static int wait_event(session_t *ss, stream_t *s, int what)
 {
     (void)ss;
-    if (what == SESSION_TIMEOUT) return -1;     /* keepalive_timeout: end without resuming */
+    if (what == SESSION_TIMEOUT) return -1; /* keepalive_timeout: end without resuming */
     if (what != SESSION_READ) return 0;
     ssize_t r = stream_fill(s, 1);
-    return r > 0 ? 1 : r < 0 ? -1 : 0;
+    return r > 0 ? 1 : r < 0 ? -1
+                             : 0;
 }
 
-static int wait_resume(session_t *ss, lua_State *L) { (void)L; session_light_begin(ss); return 0; }
-static const wait_ops_t wait_next = { "wait_next_request", 1, 0, wait_event, session_wait_cleanup, wait_resume };
+static int wait_resume(session_t *ss, lua_State *L)
+{
+    (void)L;
+    session_light_begin(ss);
+    return 0;
+}
+static const wait_ops_t wait_next = {"wait_next_request", 1, 0, wait_event, session_wait_cleanup, wait_resume};
 
 static int l_wait_next_request(lua_State *L)
 {
     session_t *ss = session_get(L);
     conn_t *c = session_conn_of(ss);
     stream_t *s = &c->stream;
-    session_light_end(ss);      /* no flush here: pipelined requests batch their replies */
+    session_light_end(ss); /* no flush here: pipelined requests batch their replies */
     if (recvbuf_len(&s->in) > 0) return wait_resume(ss, L);
     if (s->eof || conn_shutting_down || (!s->drained && stream_fill(s, 1) < 0))
         return session_yield(L, ss, &session_wait_exit, NULL);
@@ -159,8 +167,12 @@ static int l_start_time(lua_State *L)
 void api_session_inject(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"receive", l_receive}, {"exit", l_exit}, {"sleep", l_sleep},
-        {"wait_next_request", l_wait_next_request}, {"start_time", l_start_time}, {NULL, NULL},
+        {"receive", l_receive},
+        {"exit", l_exit},
+        {"sleep", l_sleep},
+        {"wait_next_request", l_wait_next_request},
+        {"start_time", l_start_time},
+        {NULL, NULL},
     };
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushcfunction(L, f->func);

@@ -60,7 +60,8 @@ static int b64_value(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
+    return c == '+' ? 62 : c == '/' ? 63
+                                    : -1;
 }
 
 /* Length of the data part of src once valid padding is removed, or -1 if the padding

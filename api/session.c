@@ -52,7 +52,10 @@ void session_cleanup_add(session_t *ss, session_cleanup_t *cl)
 void session_cleanup_remove(session_t *ss, session_cleanup_t *cl)
 {
     for (session_cleanup_t **p = &ss->cleanups; *p; p = &(*p)->next)
-        if (*p == cl) { *p = cl->next; return; }
+        if (*p == cl) {
+            *p = cl->next;
+            return;
+        }
 }
 
 int session_no_results(session_t *ss, lua_State *L)
@@ -70,7 +73,7 @@ static int exit_event(session_t *ss, stream_t *src, int what)
     return 0;
 }
 
-const wait_ops_t session_wait_exit = { "exit", 0, 0, exit_event, NULL, session_no_results };
+const wait_ops_t session_wait_exit = {"exit", 0, 0, exit_event, NULL, session_no_results};
 
 /* Ends the wait: disarms it and pushes its results. */
 static int wake(session_t *ss)
@@ -101,7 +104,7 @@ void session_light_begin(session_t *ss)
 void session_end(conn_t *c)
 {
     session_t *ss = session_of(c);
-    if (!ss->co) return;            /* never started (refused by allow/deny) or already ended */
+    if (!ss->co) return; /* never started (refused by allow/deny) or already ended */
     if (ss->wait.ops && ss->wait.ops->cleanup) ss->wait.ops->cleanup(ss);
     ss->wait.ops = NULL;
     session_light_end(ss);
@@ -144,7 +147,7 @@ static void run(session_t *ss, int nargs)
             conn_log(c, LOG_ERR, "lua session aborted: unexpected yield outside the ngx API");
         else if (status != 0 && status != LUA_YIELD)
             log_lua_error(ss, status);
-        conn_finish(c);             /* ends the session (session_end), flushes, closes */
+        conn_finish(c); /* ends the session (session_end), flushes, closes */
         return;
     }
 }
@@ -156,14 +159,17 @@ static void session_event(session_t *ss, stream_t *src, int what)
     if (!ops) return;
     int r = ops->event(ss, src, what);
     if (r == 0) return;
-    if (r < 0) { conn_close(session_conn_of(ss)); return; }
+    if (r < 0) {
+        conn_close(session_conn_of(ss));
+        return;
+    }
     run(ss, wake(ss));
 }
 
 static void client_read(stream_t *s) { session_event(session_of(s->data), s, SESSION_READ); }
 static void client_write(stream_t *s) { session_event(session_of(s->data), s, SESSION_WRITE); }
 static void client_timeout(stream_t *s) { session_event(session_of(s->data), s, SESSION_TIMEOUT); }
-static const stream_handler_t client_handler = { client_read, client_write, client_timeout };
+static const stream_handler_t client_handler = {client_read, client_write, client_timeout};
 
 void session_start(conn_t *c)
 {
@@ -175,7 +181,10 @@ void session_start(conn_t *c)
     lua_setexdata(ss->co, ss);
     c->requests = 1;
     c->session_start = clock_now();
-    if (vm_push_session_fn(c)) { conn_close(c); return; }
+    if (vm_push_session_fn(c)) {
+        conn_close(c);
+        return;
+    }
     lua_xmove(L, ss->co, 1);
     run(ss, 0);
 }

@@ -3,7 +3,7 @@
 #define TCPLUA_API_SESSION_H
 #include "conn.h"
 
-void session_start(conn_t *c);      /* app.h conn_start: the coroutine runs */
-void session_end(conn_t *c);        /* app.h conn_end: the one end path, run once */
-int session_idle(const conn_t *c);  /* app.h conn_idle: waiting between requests */
+void session_start(conn_t *c);     /* app.h conn_start: the coroutine runs */
+void session_end(conn_t *c);       /* app.h conn_end: the one end path, run once */
+int session_idle(const conn_t *c); /* app.h conn_idle: waiting between requests */
 #endif

@@ -16,19 +16,23 @@ typedef struct session session_t;
  * event loop (or the resume driver after a yield), never inside the API call itself. */
 typedef struct wait_ops {
     const char *name;
-    unsigned idle : 1;         /* waiting between requests: a graceful stop ends it at once */
-    unsigned on_write : 1;     /* asked again after the flush that follows every yield */
+    unsigned idle : 1;     /* waiting between requests: a graceful stop ends it at once */
+    unsigned on_write : 1; /* asked again after the flush that follows every yield */
     int (*event)(session_t *ss, stream_t *src, int what);
     void (*cleanup)(session_t *ss);
     int (*resume)(session_t *ss, lua_State *L);
 } wait_ops_t;
 
-enum { SESSION_READ = 1, SESSION_WRITE, SESSION_TIMEOUT };
+enum {
+    SESSION_READ = 1,
+    SESSION_WRITE,
+    SESSION_TIMEOUT
+};
 
 /* The one wait record: the operations, the object waited on (whose stream timer holds the
  * deadline), and the call's own arguments (a receive's total and atleast, a print's size). */
 typedef struct wait {
-    const wait_ops_t *ops;     /* NULL while the script runs or after it ended */
+    const wait_ops_t *ops; /* NULL while the script runs or after it ended */
     void *obj;
     size_t n1, n2;
 } wait_t;
@@ -41,7 +45,7 @@ typedef struct session_cleanup {
 } session_cleanup_t;
 
 struct session {
-    lua_State *co;             /* the coroutine, NULL once the session ended */
+    lua_State *co; /* the coroutine, NULL once the session ended */
     wait_t wait;
     session_cleanup_t *cleanups;
     int co_ref;

@@ -18,14 +18,21 @@ static const char FACTORY_TAIL[] = "\nend";
 #define LITERAL_LEN(s) (sizeof(s) - 1)
 
 /* The chunk's parts in order, handed to lua_load() one by one (empty ones skipped). */
-typedef struct { const char *part[3]; size_t len[3]; int i; } reader_t;
+typedef struct {
+    const char *part[3];
+    size_t len[3];
+    int i;
+} reader_t;
 
 static const char *read_parts(lua_State *L, void *ud, size_t *size)
 {
     reader_t *r = ud;
     (void)L;
     while (r->i < 3 && r->len[r->i] == 0) r->i++;
-    if (r->i == 3) { *size = 0; return NULL; }
+    if (r->i == 3) {
+        *size = 0;
+        return NULL;
+    }
     *size = r->len[r->i];
     return r->part[r->i++];
 }
@@ -49,7 +56,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         while (got < n) {
             ssize_t r = read(fd, buf + got, n - got);
             if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;          /* an error, or the file shrank under us */
+            if (r <= 0) break; /* an error, or the file shrank under us */
             got += (size_t)r;
         }
     }
@@ -69,7 +76,7 @@ int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, 
     const char *body = code->code;
     if (code->path && !(body = file = read_file(code->path, &len, err, errlen))) return -1;
     if (!file) len = strlen(body);
-    if (len && body[0] == '#') {            /* a "#!" line: keep the newline, drop the rest */
+    if (len && body[0] == '#') { /* a "#!" line: keep the newline, drop the rest */
         const char *nl = memchr(body, '\n', len);
         len -= nl ? (size_t)(nl - body) : len;
         body = nl ? nl : body + len;
@@ -78,9 +85,9 @@ int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, 
         free(file);
         return snprintf(err, errlen, "failed to load Lua code %s: bytecode is not supported", code->where + 1), -1;
     }
-    reader_t r = { { factory ? FACTORY_HEAD : "", body, factory ? FACTORY_TAIL : "" },
-                   { factory ? LITERAL_LEN(FACTORY_HEAD) : 0, len, factory ? LITERAL_LEN(FACTORY_TAIL) : 0 },
-                   0 };
+    reader_t r = {{factory ? FACTORY_HEAD : "", body, factory ? FACTORY_TAIL : ""},
+                  {factory ? LITERAL_LEN(FACTORY_HEAD) : 0, len, factory ? LITERAL_LEN(FACTORY_TAIL) : 0},
+                  0};
     int rc = lua_load(L, read_parts, &r, code->where);
     free(file);
     if (rc != 0) {

@@ -8,7 +8,7 @@
 #include <lualib.h>
 #include <stdio.h>
 
-static lua_State *VM, *prev_vm;     /* prev_vm: kept until a reload commits */
+static lua_State *VM, *prev_vm; /* prev_vm: kept until a reload commits */
 static int env_mt_ref = LUA_NOREF, prev_mt_ref = LUA_NOREF;
 
 lua_State *vm_main(void)
@@ -52,13 +52,16 @@ int vm_cycle_init(main_conf_t *m, void (*inject)(lua_State *L), char *err, size_
     if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
     luaL_openlibs(L);
     vm_set_paths(L, m);
-    lua_pushnil(L);             /* coroutines of its own would break the one yield protocol */
+    lua_pushnil(L); /* coroutines of its own would break the one yield protocol */
     lua_setglobal(L, "coroutine");
     lua_createtable(L, 0, 64);
     inject(L);
     lua_setglobal(L, "ngx");
     int mt = env_metatable(L);
-    if (run_init(L, m, err, errlen)) { lua_close(L); return -1; }
+    if (run_init(L, m, err, errlen)) {
+        lua_close(L);
+        return -1;
+    }
     vm_cycle_commit();
     prev_vm = VM;
     prev_mt_ref = env_mt_ref;
@@ -75,7 +78,7 @@ void vm_cycle_commit(void)
 
 void vm_cycle_rollback(void)
 {
-    if (VM) lua_close(VM);     /* at first start there is no previous VM: none is current */
+    if (VM) lua_close(VM); /* at first start there is no previous VM: none is current */
     VM = prev_vm;
     env_mt_ref = prev_mt_ref;
     prev_vm = NULL;
@@ -109,15 +112,14 @@ int vm_push_session_fn(conn_t *c)
         conn_log(c, LOG_ERR, "%s", err);
         return -1;
     }
-    if (lua_pcall(VM, 0, 1, 0) != 0) {       /* the factory returns a fresh closure */
+    if (lua_pcall(VM, 0, 1, 0) != 0) { /* the factory returns a fresh closure */
         conn_log(c, LOG_ERR, "failed to create the session closure: %s", lua_tostring(VM, -1));
         lua_pop(VM, 1);
         return -1;
     }
-    lua_createtable(VM, 0, 0);               /* per-session globals falling back to _G */
+    lua_createtable(VM, 0, 0); /* per-session globals falling back to _G */
     lua_rawgeti(VM, LUA_REGISTRYINDEX, env_mt_ref);
     lua_setmetatable(VM, -2);
     lua_setfenv(VM, -2);
     return 0;
 }
-

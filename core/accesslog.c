@@ -11,45 +11,65 @@
 #define ACCESS_FLUSH (32 * 1024)
 
 /* The format is compiled once per server into ops: a literal, or a variable to expand. */
-enum { V_END, V_LIT, V_REMOTE_ADDR, V_TIME_LOCAL, V_TIME_ISO8601, V_MSEC, V_REQUEST_TIME, V_CONNECTION,
-       V_CONNECTION_REQUESTS, V_BYTES_SENT, V_PROTOCOL };
+enum {
+    V_END,
+    V_LIT,
+    V_REMOTE_ADDR,
+    V_TIME_LOCAL,
+    V_TIME_ISO8601,
+    V_MSEC,
+    V_REQUEST_TIME,
+    V_CONNECTION,
+    V_CONNECTION_REQUESTS,
+    V_BYTES_SENT,
+    V_PROTOCOL
+};
 
 struct accesslog_op {
     int kind;
-    const char *lit;           /* V_LIT: points into the format text (configuration memory) */
+    const char *lit; /* V_LIT: points into the format text (configuration memory) */
     size_t len;
 };
 
-static const struct { const char *name; int kind; } vars[] = {
-    {"remote_addr", V_REMOTE_ADDR}, {"time_local", V_TIME_LOCAL}, {"time_iso8601", V_TIME_ISO8601},
-    {"msec", V_MSEC}, {"request_time", V_REQUEST_TIME}, {"connection", V_CONNECTION},
-    {"connection_requests", V_CONNECTION_REQUESTS}, {"bytes_sent", V_BYTES_SENT}, {"protocol", V_PROTOCOL},
+static const struct {
+    const char *name;
+    int kind;
+} vars[] = {
+    {"remote_addr", V_REMOTE_ADDR},
+    {"time_local", V_TIME_LOCAL},
+    {"time_iso8601", V_TIME_ISO8601},
+    {"msec", V_MSEC},
+    {"request_time", V_REQUEST_TIME},
+    {"connection", V_CONNECTION},
+    {"connection_requests", V_CONNECTION_REQUESTS},
+    {"bytes_sent", V_BYTES_SENT},
+    {"protocol", V_PROTOCOL},
 };
 
 static int var_kind(const char *name, size_t n)
 {
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (strlen(vars[i].name) == n && memcmp(vars[i].name, name, n) == 0) return vars[i].kind;
-    return V_LIT;              /* unknown variable: written as is */
+    return V_LIT; /* unknown variable: written as is */
 }
 
 int accesslog_compile(vserver_t *vs)
 {
     const char *f = vs->conf->s.access_log_format;
     size_t n = 2;
-    if (!vs->conf->s.access_log || !f) return 0;     /* off: no line is ever written */
+    if (!vs->conf->s.access_log || !f) return 0; /* off: no line is ever written */
     for (const char *p = f; *p; p++) n += *p == '$' ? 2 : 0;
     struct accesslog_op *ops = calloc(n, sizeof *ops), *op = ops;
     if (!ops) return -1;
     for (const char *p = f; *p;) {
         const char *d = p[0] == '$' ? p : strchr(p + 1, '$');
-        if (d != p) {          /* the literal up to the next '$' */
-            *op++ = (struct accesslog_op){ V_LIT, p, d ? (size_t)(d - p) : strlen(p) };
+        if (d != p) { /* the literal up to the next '$' */
+            *op++ = (struct accesslog_op){V_LIT, p, d ? (size_t)(d - p) : strlen(p)};
             if (!d) break;
         }
         const char *e = d + 1;
         while (*e == '_' || (*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9')) e++;
-        *op++ = (struct accesslog_op){ var_kind(d + 1, (size_t)(e - d - 1)), d, (size_t)(e - d) };
+        *op++ = (struct accesslog_op){var_kind(d + 1, (size_t)(e - d - 1)), d, (size_t)(e - d)};
         p = e;
     }
     op->kind = V_END;
@@ -72,7 +92,7 @@ static int seconds3(char *out, double sec)
     unsigned long long ms = sec > 0 ? (unsigned long long)(sec * 1000.0 + 0.5) : 0;
     char buf[32], *end = buf + sizeof buf, *p;
     p = digits(end, ms % 1000 + 1000);
-    p[0] = '.';                /* the leading '1' of 1000..1999 becomes the point */
+    p[0] = '.'; /* the leading '1' of 1000..1999 becomes the point */
     p = digits(p, ms / 1000);
     memcpy(out, p, (size_t)(end - p));
     return (int)(end - p);
@@ -154,14 +174,15 @@ void accesslog_write(conn_t *c)
         if (op->kind != V_LIT) {
             int k = var(c, op->kind, val, sizeof val);
             p = val;
-            n = k < 0 ? 0 : (size_t)k < sizeof val ? (size_t)k : sizeof val - 1;
+            n = k < 0 ? 0 : (size_t)k < sizeof val ? (size_t)k
+                                                   : sizeof val - 1;
         }
         if (append(vs, p, n)) goto lost;
     }
     if (append(vs, "\n", 1)) goto lost;
     if (vs->access_len >= ACCESS_FLUSH) accesslog_flush(vs);
     return;
-lost:                          /* out of memory: the line is lost whole, never half written */
+lost: /* out of memory: the line is lost whole, never half written */
     vs->access_len = start;
 }
 
@@ -170,7 +191,7 @@ void accesslog_flush(vserver_t *vs)
     size_t off = 0;
     while (vs->access_fd >= 0 && off < vs->access_len) {
         ssize_t w = write(vs->access_fd, vs->access_buf + off, vs->access_len - off);
-        if (w <= 0) break;     /* a full disk loses log lines, never the worker */
+        if (w <= 0) break; /* a full disk loses log lines, never the worker */
         off += (size_t)w;
     }
     vs->access_len = 0;

@@ -10,7 +10,7 @@ struct conn;
 struct vserver;
 
 typedef struct app {
-    size_t conn_size;          /* bytes of application state in every connection */
+    size_t conn_size; /* bytes of application state in every connection */
     /* Builds the application's state for configuration m and makes it current, keeping the
      * previous one until commit (dropped) or rollback (current again). 0 or -1 + err. */
     int (*cycle_init)(main_conf_t *m, char *err, size_t errlen);
@@ -19,9 +19,9 @@ typedef struct app {
     void (*cycle_close)(void);
     /* Prepares one server (its compiled script, kept in vs->app_ref). 0 or -1 + err. */
     int (*server_init)(struct vserver *vs, char *err, size_t errlen);
-    void (*conn_start)(struct conn *c);       /* accepted; the application owns the stream */
-    void (*conn_end)(struct conn *c);         /* closing: release what it holds; once */
-    int (*conn_idle)(const struct conn *c);   /* may a graceful stop close it now? */
+    void (*conn_start)(struct conn *c);     /* accepted; the application owns the stream */
+    void (*conn_end)(struct conn *c);       /* closing: release what it holds; once */
+    int (*conn_idle)(const struct conn *c); /* may a graceful stop close it now? */
 } app_t;
 
 extern const app_t *app;

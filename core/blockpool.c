@@ -5,9 +5,11 @@
 #include "blockpool.h"
 #include <stdlib.h>
 
-#define BLOCK_CACHE_MAX 256        /* 1 MiB per process at most */
+#define BLOCK_CACHE_MAX 256 /* 1 MiB per process at most */
 
-typedef struct block { struct block *next; } block_t;
+typedef struct block {
+    struct block *next;
+} block_t;
 
 static block_t *free_list;
 static int nfree;
@@ -24,7 +26,10 @@ void *block_alloc(size_t size)
 void block_free(void *p, size_t size)
 {
     if (!p) return;
-    if (size != BLOCK_SIZE || nfree >= BLOCK_CACHE_MAX) { free(p); return; }
+    if (size != BLOCK_SIZE || nfree >= BLOCK_CACHE_MAX) {
+        free(p);
+        return;
+    }
     block_t *b = p;
     b->next = free_list;
     free_list = b;

@@ -10,9 +10,9 @@
  * loop iteration; ngx.update_time() calls it on demand. The only syscall in this file. */
 void clock_update(void);
 
-time_t clock_time(void);      /* cached seconds since the epoch */
-unsigned clock_msec(void);    /* cached milliseconds within that second, 0..999 */
-double clock_now(void);       /* clock_time() + clock_msec() / 1000.0 */
+time_t clock_time(void);   /* cached seconds since the epoch */
+unsigned clock_msec(void); /* cached milliseconds within that second, 0..999 */
+double clock_now(void);    /* clock_time() + clock_msec() / 1000.0 */
 
 /* Texts of the cached second, formatted lazily (only when the second changed) into
  * static buffers that stay valid until the next clock_update(). Local ones use the

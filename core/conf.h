@@ -8,61 +8,70 @@
 #include <sys/socket.h>
 #include "pool.h"
 
-#define CONF_UNSET  (-1)
+#define CONF_UNSET (-1)
 #define CONF_ERRLEN 512
 #define CONF_MAX_ARGS 64
 
-enum { CTX_MAIN = 1, CTX_EVENTS = 2, CTX_TCP = 4, CTX_SERVER = 8, CTX_ANY = 15 };
+enum {
+    CTX_MAIN = 1,
+    CTX_EVENTS = 2,
+    CTX_TCP = 4,
+    CTX_SERVER = 8,
+    CTX_ANY = 15
+};
 
 typedef struct log_conf {
-    const char *path;          /* "stderr" or a path resolved against the prefix */
-    int level;                 /* LOG_* from log.h */
+    const char *path; /* "stderr" or a path resolved against the prefix */
+    int level;        /* LOG_* from log.h */
 } log_conf_t;
 
 typedef struct listen_conf {
     struct sockaddr_storage sa;
     socklen_t salen;
-    char text[96];             /* "127.0.0.1:6666", "[::1]:6666", "*:6666" */
+    char text[96]; /* "127.0.0.1:6666", "[::1]:6666", "*:6666" */
     int backlog, rcvbuf, sndbuf, deferred, bind, reuseport, ipv6only;
-    int so_keepalive;          /* UNSET, 0 off, 1 on */
-    int keepidle, keepintvl, keepcnt;     /* 0 = system default */
+    int so_keepalive;                 /* UNSET, 0 off, 1 on */
+    int keepidle, keepintvl, keepcnt; /* 0 = system default */
     const char *file;
     int line;
     struct listen_conf *next;
 } listen_conf_t;
 
 typedef struct access_rule {
-    int family;                /* AF_INET, AF_INET6, or 0 for "all" */
+    int family; /* AF_INET, AF_INET6, or 0 for "all" */
     uint8_t addr[16], mask[16];
     int deny;
     struct access_rule *next;
 } access_rule_t;
 
-typedef struct str_list { const char *s; struct str_list *next; } str_list_t;
+typedef struct str_list {
+    const char *s;
+    struct str_list *next;
+} str_list_t;
 
 typedef struct lua_code {
-    const char *code;          /* inline chunk, or NULL */
-    const char *path;          /* file path (prefix-resolved), or NULL */
-    const char *where;         /* "FILE:LINE" of the directive, used as chunk name */
+    const char *code;  /* inline chunk, or NULL */
+    const char *path;  /* file path (prefix-resolved), or NULL */
+    const char *where; /* "FILE:LINE" of the directive, used as chunk name */
 } lua_code_t;
 
 /* Directives valid in both tcp {} and server {}: the tcp-level copy holds defaults for servers. */
 typedef struct srv_conf {
-    long read_timeout, send_timeout, keepalive_timeout, resolver_timeout;   /* ms */
-    long session_pool_size, connection_pool_size, client_max_body_size;    /* bytes */
+    long read_timeout, send_timeout, keepalive_timeout, resolver_timeout; /* ms */
+    long session_pool_size, connection_pool_size, client_max_body_size;   /* bytes */
     long lua_socket_connect_timeout, lua_socket_send_timeout, lua_socket_read_timeout;
     long lua_socket_keepalive_timeout, lua_socket_send_lowat, lua_socket_buffer_size;
     long lua_socket_pool_size;
     int lua_code_cache, lua_check_client_abort, tcp_nodelay;
     log_conf_t *error_log;
-    access_rule_t *rules;      /* allow/deny in order; a level with any replaces the outer list */
-    str_list_t *resolvers;     /* "addr[:port]" strings */
-    int resolver_ipv6;         /* UNSET, 0, 1 */
-    long resolver_valid;       /* ms, UNSET = honour TTL */
-    const char *access_log;    /* path, or NULL when off */
-    const char *access_log_format;   /* format text */
+    access_rule_t *rules;          /* allow/deny in order; a level with any replaces the outer list */
+    str_list_t *resolvers;         /* "addr[:port]" strings */
+    int resolver_ipv6;             /* UNSET, 0, 1 */
+    long resolver_valid;           /* ms, UNSET = honour TTL */
+    const char *access_log;        /* path, or NULL when off */
+    const char *access_log_format; /* format text */
     const char *access_log_format_name;
-    int access_log_set;        /* access_log given at this level */
+    int access_log_set; /* access_log given at this level */
     lua_code_t *process;
 } srv_conf_t;
 
@@ -70,7 +79,7 @@ typedef struct server_conf {
     srv_conf_t s;
     listen_conf_t *listens;
     const char *protocol;
-    const char *file;          /* where "server {" stands, for errors after the block */
+    const char *file; /* where "server {" stands, for errors after the block */
     int line;
     struct server_conf *next;
 } server_conf_t;
@@ -96,22 +105,26 @@ typedef struct tcp_conf {
 } tcp_conf_t;
 
 typedef struct main_conf {
-    long worker_processes;     /* 0 means "auto" until conf_finish() */
+    long worker_processes; /* 0 means "auto" until conf_finish() */
     int daemon, master_process;
     log_conf_t *error_log;
     const char *pid;
     long worker_connections;
-    long worker_shutdown_timeout;   /* ms */
+    long worker_shutdown_timeout; /* ms */
     int events_seen;
     tcp_conf_t *tcp;
-    const char *prefix;        /* always ends with '/' */
-    const char *conf_file;     /* absolute */
-    const char *conf_dir;      /* directory of conf_file, ends with '/' */
-    struct conf_text *texts;   /* every file read, in order, for -T */
+    const char *prefix;      /* always ends with '/' */
+    const char *conf_file;   /* absolute */
+    const char *conf_dir;    /* directory of conf_file, ends with '/' */
+    struct conf_text *texts; /* every file read, in order, for -T */
     pool_t *pool;
 } main_conf_t;
 
-typedef struct conf_text { const char *name, *buf; size_t len; struct conf_text *next; } conf_text_t;
+typedef struct conf_text {
+    const char *name, *buf;
+    size_t len;
+    struct conf_text *next;
+} conf_text_t;
 
 /* One source being parsed: a buffer, its name and the current line. */
 typedef struct conf_src {
@@ -129,14 +142,14 @@ typedef int (*conf_glob_fn)(struct conf *cf, const char *pattern, const char ***
 typedef struct conf {
     main_conf_t *main;
     conf_src_t *src;
-    int ctx;                   /* CTX_* of the block being parsed */
-    srv_conf_t *srv;           /* srv_conf of the current tcp or server block */
+    int ctx;         /* CTX_* of the block being parsed */
+    srv_conf_t *srv; /* srv_conf of the current tcp or server block */
     server_conf_t *server;
-    int depth;                 /* include/block nesting, bounded */
+    int depth; /* include/block nesting, bounded */
     int nargs;
     const char *args[CONF_MAX_ARGS];
     size_t arglen[CONF_MAX_ARGS];
-    conf_reader_fn read_file;  /* NULL: include is refused (the fuzzing seam) */
+    conf_reader_fn read_file; /* NULL: include is refused (the fuzzing seam) */
     conf_glob_fn glob;
     char err[CONF_ERRLEN];
 } conf_t;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define ARG(i) (cf->args[i])
-#define NAME   (cf->args[0])
+#define NAME (cf->args[0])
 #define FIELD(conf, d, type) ((type *)((char *)(conf) + (d)->offset))
 
 static int dup_error(conf_t *cf) { return conf_error(cf, "\"%s\" directive is duplicate", NAME); }
@@ -44,7 +44,10 @@ int set_num(conf_t *cf, const directive_t *d, void *conf)
     long *v = FIELD(conf, d, long);
     if (*v != CONF_UNSET) return dup_error(cf);
     *v = parse_num(ARG(1), cf->arglen[1]);
-    if (*v < 0) { *v = CONF_UNSET; return conf_error(cf, "\"%s\" directive invalid number", NAME); }
+    if (*v < 0) {
+        *v = CONF_UNSET;
+        return conf_error(cf, "\"%s\" directive invalid number", NAME);
+    }
     return 0;
 }
 
@@ -54,9 +57,21 @@ long conf_parse_size(const char *s)
     long scale = 1;
     if (n == 0) return -1;
     switch (s[n - 1]) {
-    case 'k': case 'K': scale = 1024; n--; break;
-    case 'm': case 'M': scale = 1024 * 1024; n--; break;
-    case 'g': case 'G': scale = 1024L * 1024 * 1024; n--; break;
+    case 'k':
+    case 'K':
+        scale = 1024;
+        n--;
+        break;
+    case 'm':
+    case 'M':
+        scale = 1024 * 1024;
+        n--;
+        break;
+    case 'g':
+    case 'G':
+        scale = 1024L * 1024 * 1024;
+        n--;
+        break;
     }
     long v = parse_num(s, n);
     if (v < 0 || v > LONG_MAX / scale) return -1;
@@ -68,7 +83,10 @@ int set_size(conf_t *cf, const directive_t *d, void *conf)
     long *v = FIELD(conf, d, long);
     if (*v != CONF_UNSET) return dup_error(cf);
     *v = conf_parse_size(ARG(1));
-    if (*v < 0) { *v = CONF_UNSET; return invalid_value(cf); }
+    if (*v < 0) {
+        *v = CONF_UNSET;
+        return invalid_value(cf);
+    }
     return 0;
 }
 
@@ -77,13 +95,25 @@ int set_size(conf_t *cf, const directive_t *d, void *conf)
 static long unit_ms(const char **p)
 {
     const char *s = *p;
-    static const struct { const char *u; long ms; } units[] = {
-        {"ms", 1}, {"y", 365L * 86400000}, {"M", 30L * 86400000}, {"w", 7L * 86400000},
-        {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000},
+    static const struct {
+        const char *u;
+        long ms;
+    } units[] = {
+        {"ms", 1},
+        {"y", 365L * 86400000},
+        {"M", 30L * 86400000},
+        {"w", 7L * 86400000},
+        {"d", 86400000},
+        {"h", 3600000},
+        {"m", 60000},
+        {"s", 1000},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t n = strlen(units[i].u);
-        if (strncmp(s, units[i].u, n) == 0) { *p = s + n; return units[i].ms; }
+        if (strncmp(s, units[i].u, n) == 0) {
+            *p = s + n;
+            return units[i].ms;
+        }
     }
     return -1;
 }
@@ -111,7 +141,10 @@ int set_msec(conf_t *cf, const directive_t *d, void *conf)
     long *v = FIELD(conf, d, long);
     if (*v != CONF_UNSET) return dup_error(cf);
     *v = conf_parse_time_ms(ARG(1));
-    if (*v < 0) { *v = CONF_UNSET; return invalid_value(cf); }
+    if (*v < 0) {
+        *v = CONF_UNSET;
+        return invalid_value(cf);
+    }
     return 0;
 }
 
@@ -127,7 +160,7 @@ int set_path(conf_t *cf, const directive_t *d, void *conf)
 {
     const char **v = FIELD(conf, d, const char *);
     if (*v) return dup_error(cf);
-    if (cf->arglen[1] == 0) return invalid_value(cf);   /* "" would name the prefix directory */
+    if (cf->arglen[1] == 0) return invalid_value(cf); /* "" would name the prefix directory */
     *v = conf_full_path(cf, ARG(1), 0);
     return 0;
 }

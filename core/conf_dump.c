@@ -29,7 +29,10 @@ static void quoted(FILE *o, const char *s)
     fputc('\'', o);
     for (; *s; s++) {
         if (*s == '\'' || *s == '\\') fputc('\\', o);
-        if (*s == '\n') { fputs("\\n", o); continue; }
+        if (*s == '\n') {
+            fputs("\\n", o);
+            continue;
+        }
         fputc(*s, o);
     }
     fputc('\'', o);
@@ -38,8 +41,7 @@ static void quoted(FILE *o, const char *s)
 /* Paths and names print bare when the lexer would read them back unchanged, else quoted. */
 static void word(FILE *o, const char *s)
 {
-    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:*$@=,+%~")
-              == strlen(s))
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:*$@=,+%~") == strlen(s))
         fputs(s, o);
     else
         quoted(o, s);
@@ -48,7 +50,12 @@ static void word(FILE *o, const char *s)
 static void dump_code(FILE *o, const char *ind, const char *dir, const lua_code_t *c)
 {
     if (!c) return;
-    if (c->path) { fprintf(o, "%s%s_file ", ind, dir); word(o, c->path); fputs(";\n", o); return; }
+    if (c->path) {
+        fprintf(o, "%s%s_file ", ind, dir);
+        word(o, c->path);
+        fputs(";\n", o);
+        return;
+    }
     fprintf(o, "%s%s ", ind, dir);
     quoted(o, c->code);
     fputs(";\n", o);
@@ -57,7 +64,10 @@ static void dump_code(FILE *o, const char *ind, const char *dir, const lua_code_
 static void dump_rules(FILE *o, const char *ind, const access_rule_t *r)
 {
     for (; r; r = r->next) {
-        if (!r->family) { fprintf(o, "%s%s all;\n", ind, r->deny ? "deny" : "allow"); continue; }
+        if (!r->family) {
+            fprintf(o, "%s%s all;\n", ind, r->deny ? "deny" : "allow");
+            continue;
+        }
         char a[64];
         int bits = 0, n = r->family == AF_INET ? 4 : 16;
         for (int i = 0; i < n; i++) bits += __builtin_popcount(r->mask[i]);
@@ -76,7 +86,10 @@ static void dump_log(FILE *o, const char *ind, const log_conf_t *lc)
 /* access_log names its format, as the configuration language does (defined in tcp {}). */
 static void dump_access_log(FILE *o, const char *ind, const srv_conf_t *s)
 {
-    if (!s->access_log) { fprintf(o, "%saccess_log off;\n", ind); return; }
+    if (!s->access_log) {
+        fprintf(o, "%saccess_log off;\n", ind);
+        return;
+    }
     fprintf(o, "%saccess_log ", ind);
     word(o, s->access_log);
     fputc(' ', o);
@@ -87,22 +100,42 @@ static void dump_access_log(FILE *o, const char *ind, const srv_conf_t *s)
 static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
 {
     char b[32];
-    static const struct { const char *name; size_t off; char kind; } rows[] = {
+    static const struct {
+        const char *name;
+        size_t off;
+        char kind;
+    } rows[] = {
 #define R(f, k) {#f, offsetof(srv_conf_t, f), k}
-        R(read_timeout, 't'), R(send_timeout, 't'), R(keepalive_timeout, 't'),
-        R(session_pool_size, 's'), R(connection_pool_size, 's'), R(client_max_body_size, 's'),
-        R(resolver_timeout, 't'), R(lua_socket_connect_timeout, 't'), R(lua_socket_send_timeout, 't'),
-        R(lua_socket_read_timeout, 't'), R(lua_socket_keepalive_timeout, 't'),
-        R(lua_socket_send_lowat, 's'), R(lua_socket_buffer_size, 's'), R(lua_socket_pool_size, 'n'),
-        R(lua_code_cache, 'f'), R(lua_check_client_abort, 'f'), R(tcp_nodelay, 'f'),
+        R(read_timeout, 't'),
+        R(send_timeout, 't'),
+        R(keepalive_timeout, 't'),
+        R(session_pool_size, 's'),
+        R(connection_pool_size, 's'),
+        R(client_max_body_size, 's'),
+        R(resolver_timeout, 't'),
+        R(lua_socket_connect_timeout, 't'),
+        R(lua_socket_send_timeout, 't'),
+        R(lua_socket_read_timeout, 't'),
+        R(lua_socket_keepalive_timeout, 't'),
+        R(lua_socket_send_lowat, 's'),
+        R(lua_socket_buffer_size, 's'),
+        R(lua_socket_pool_size, 'n'),
+        R(lua_code_cache, 'f'),
+        R(lua_check_client_abort, 'f'),
+        R(tcp_nodelay, 'f'),
 #undef R
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const char *p = (const char *)s + rows[i].off;
-        if (rows[i].kind == 'f') { fprintf(o, "%s%s %s;\n", ind, rows[i].name, *(const int *)p ? "on" : "off"); continue; }
+        if (rows[i].kind == 'f') {
+            fprintf(o, "%s%s %s;\n", ind, rows[i].name, *(const int *)p ? "on" : "off");
+            continue;
+        }
         long v = *(const long *)p;
-        fprintf(o, "%s%s %s;\n", ind, rows[i].name, rows[i].kind == 't' ? ms(b, sizeof b, v)
-                : rows[i].kind == 's' ? size(b, sizeof b, v) : (snprintf(b, sizeof b, "%ld", v), b));
+        const char *text = rows[i].kind == 't' ? ms(b, sizeof b, v)
+                         : rows[i].kind == 's' ? size(b, sizeof b, v)
+                                               : (snprintf(b, sizeof b, "%ld", v), b);
+        fprintf(o, "%s%s %s;\n", ind, rows[i].name, text);
     }
     dump_log(o, ind, s->error_log);
     dump_rules(o, ind, s->rules);

@@ -10,11 +10,11 @@
 
 void srv_conf_init(srv_conf_t *s)
 {
-    long *longs[] = { &s->read_timeout, &s->send_timeout, &s->keepalive_timeout, &s->resolver_timeout,
-        &s->session_pool_size, &s->connection_pool_size, &s->client_max_body_size,
-        &s->lua_socket_connect_timeout, &s->lua_socket_send_timeout, &s->lua_socket_read_timeout,
-        &s->lua_socket_keepalive_timeout, &s->lua_socket_send_lowat, &s->lua_socket_buffer_size,
-        &s->lua_socket_pool_size, &s->resolver_valid };
+    long *longs[] = {&s->read_timeout, &s->send_timeout, &s->keepalive_timeout, &s->resolver_timeout,
+                     &s->session_pool_size, &s->connection_pool_size, &s->client_max_body_size,
+                     &s->lua_socket_connect_timeout, &s->lua_socket_send_timeout, &s->lua_socket_read_timeout,
+                     &s->lua_socket_keepalive_timeout, &s->lua_socket_send_lowat, &s->lua_socket_buffer_size,
+                     &s->lua_socket_pool_size, &s->resolver_valid};
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) *longs[i] = CONF_UNSET;
     s->lua_code_cache = s->lua_check_client_abort = s->tcp_nodelay = s->resolver_ipv6 = CONF_UNSET;
 }
@@ -65,15 +65,21 @@ static access_rule_t *reverse_rules(access_rule_t *r)
     return out;
 }
 
-#define MERGE(field, dflt) do { if (s->field == CONF_UNSET) s->field = up ? up->field : (dflt); } while (0)
-#define MERGE_PTR(field, dflt) do { if (!s->field) s->field = up ? up->field : (dflt); } while (0)
+#define MERGE(field, dflt)                                              \
+    do {                                                                \
+        if (s->field == CONF_UNSET) s->field = up ? up->field : (dflt); \
+    } while (0)
+#define MERGE_PTR(field, dflt)                             \
+    do {                                                   \
+        if (!s->field) s->field = up ? up->field : (dflt); \
+    } while (0)
 
 /* Fills unset fields of s from up (the tcp level), or built-in defaults when up is NULL. */
 static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
 {
     MERGE(read_timeout, 60000);
     MERGE(send_timeout, 60000);
-    MERGE(keepalive_timeout, 0);       /* 0: idle connections are never closed by the server */
+    MERGE(keepalive_timeout, 0); /* 0: idle connections are never closed by the server */
     MERGE(resolver_timeout, 30000);
     MERGE(session_pool_size, 1024);
     MERGE(connection_pool_size, 512);
@@ -91,10 +97,10 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
     /* valid= and ipv6= are parameters of one resolver directive: a server with its own
      * resolver takes the built-in defaults for them, not the tcp block's. */
     const srv_conf_t *rup = s->resolvers ? NULL : up;
-    if (s->resolver_valid == CONF_UNSET) s->resolver_valid = rup ? rup->resolver_valid : 0;  /* 0: TTL */
+    if (s->resolver_valid == CONF_UNSET) s->resolver_valid = rup ? rup->resolver_valid : 0; /* 0: TTL */
     if (s->resolver_ipv6 == CONF_UNSET) s->resolver_ipv6 = rup ? rup->resolver_ipv6 : 1;
     MERGE_PTR(error_log, cf->main->error_log);
-    s->rules = reverse_rules(s->rules);    /* own rules only: inherited ones are done */
+    s->rules = reverse_rules(s->rules); /* own rules only: inherited ones are done */
     MERGE_PTR(rules, NULL);
     MERGE_PTR(resolvers, NULL);
     MERGE_PTR(process, NULL);
@@ -141,8 +147,8 @@ static int overlaps(const listen_conf_t *a, const listen_conf_t *b)
         return x->sin_port == y->sin_port && (x->sin_addr.s_addr == 0 || y->sin_addr.s_addr == 0);
     }
     const struct sockaddr_in6 *x = (const void *)&a->sa, *y = (const void *)&b->sa;
-    return x->sin6_port == y->sin6_port &&
-           (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+    return x->sin6_port == y->sin6_port
+        && (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
 }
 
 static int is_wildcard(const listen_conf_t *l)
@@ -169,11 +175,13 @@ static int check_listens(conf_t *cf, const listen_conf_t *l)
             if (o == l) return 0;
             if (conf_listen_same(o, l))
                 return snprintf(cf->err, sizeof cf->err, "duplicate \"%s\" address and port pair in %s",
-                                l->text, where(at, sizeof at, l->file, l->line)), -1;
+                                l->text, where(at, sizeof at, l->file, l->line)),
+                     -1;
             if (overlaps(o, l))
                 return snprintf(cf->err, sizeof cf->err, "\"%s\" conflicts with \"%s\" in %s",
                                 is_wildcard(l) ? o->text : l->text, is_wildcard(l) ? l->text : o->text,
-                                where(at, sizeof at, l->file, l->line)), -1;
+                                where(at, sizeof at, l->file, l->line)),
+                     -1;
         }
     return 0;
 }
@@ -182,10 +190,12 @@ static int check_server(conf_t *cf, server_conf_t *s)
 {
     char at[CONF_ERRLEN / 2];
     const char *missing = !s->listens ? "\"listen\"" : !s->protocol ? "\"protocol\""
-                        : !s->s.process ? "\"process_by_lua\" or \"process_by_lua_file\"" : NULL;
+                                                 : !s->s.process    ? "\"process_by_lua\" or \"process_by_lua_file\""
+                                                                    : NULL;
     if (missing)
         return snprintf(cf->err, sizeof cf->err, "no %s is defined for server in %s",
-                        missing, where(at, sizeof at, s->file, s->line)), -1;
+                        missing, where(at, sizeof at, s->file, s->line)),
+             -1;
     for (const listen_conf_t *l = s->listens; l; l = l->next)
         if (check_listens(cf, l)) return -1;
     return 0;

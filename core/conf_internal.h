@@ -4,13 +4,18 @@
 #include "conf.h"
 
 /* Which struct a row's offset points into. */
-enum conf_base { BASE_NONE, BASE_MAIN, BASE_TCP, BASE_SRV };
+enum conf_base {
+    BASE_NONE,
+    BASE_MAIN,
+    BASE_TCP,
+    BASE_SRV
+};
 
 typedef struct directive {
     const char *name;
-    int contexts;              /* CTX_* mask where it is allowed */
-    int min_args, max_args;    /* argument count, not counting the name; -1 = unbounded */
-    int block;                 /* 1: takes a { block } */
+    int contexts;           /* CTX_* mask where it is allowed */
+    int min_args, max_args; /* argument count, not counting the name; -1 = unbounded */
+    int block;              /* 1: takes a { block } */
     int (*set)(conf_t *cf, const struct directive *d, void *conf);
     enum conf_base base;
     size_t offset;
@@ -38,7 +43,7 @@ int set_listen(conf_t *cf, const directive_t *d, void *conf);
 int set_access(conf_t *cf, const directive_t *d, void *conf);
 int set_resolver(conf_t *cf, const directive_t *d, void *conf);
 
-int set_include(conf_t *cf, const directive_t *d, void *conf);    /* conf_load.c */
+int set_include(conf_t *cf, const directive_t *d, void *conf); /* conf_load.c */
 
 /* An IPv4 or IPv6 literal ("[v6]" allowed, and then v6 only) into out and *family;
  * family_hint 0, AF_INET or AF_INET6 limits what is tried. 0, or -1 (conf_listen.c). */

@@ -22,8 +22,14 @@ int parse_addr(const char *s, int family_hint, uint8_t out[16], int *family)
         family_hint = AF_INET6;
     } else memcpy(buf, s, n + 1);
     memset(out, 0, 16);
-    if (family_hint != AF_INET6 && inet_pton(AF_INET, buf, out) == 1) { *family = AF_INET; return 0; }
-    if (family_hint != AF_INET && inet_pton(AF_INET6, buf, out) == 1) { *family = AF_INET6; return 0; }
+    if (family_hint != AF_INET6 && inet_pton(AF_INET, buf, out) == 1) {
+        *family = AF_INET;
+        return 0;
+    }
+    if (family_hint != AF_INET && inet_pton(AF_INET6, buf, out) == 1) {
+        *family = AF_INET6;
+        return 0;
+    }
     return -1;
 }
 
@@ -51,9 +57,13 @@ static int fill_sockaddr(listen_conf_t *l, const char *host, int port)
 {
     uint8_t a[16];
     int fam;
-    if (strcmp(host, "*") == 0) { fam = AF_INET; memset(a, 0, 16); }
-    else if (strcmp(host, "localhost") == 0) { fam = AF_INET; inet_pton(AF_INET, "127.0.0.1", a); }
-    else if (parse_addr(host, 0, a, &fam) != 0 || (fam == AF_INET6) != (host[0] == '[')) return -1;
+    if (strcmp(host, "*") == 0) {
+        fam = AF_INET;
+        memset(a, 0, 16);
+    } else if (strcmp(host, "localhost") == 0) {
+        fam = AF_INET;
+        inet_pton(AF_INET, "127.0.0.1", a);
+    } else if (parse_addr(host, 0, a, &fam) != 0 || (fam == AF_INET6) != (host[0] == '[')) return -1;
     memset(&l->sa, 0, sizeof l->sa);
     if (fam == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&l->sa;
@@ -77,8 +87,14 @@ static int fill_sockaddr(listen_conf_t *l, const char *host, int port)
 /* so_keepalive=on|off|[idle]:[intvl]:[cnt] with idle/intvl as times in seconds. */
 static int parse_keepalive(listen_conf_t *l, const char *v)
 {
-    if (strcmp(v, "on") == 0) { l->so_keepalive = 1; return 0; }
-    if (strcmp(v, "off") == 0) { l->so_keepalive = 0; return 0; }
+    if (strcmp(v, "on") == 0) {
+        l->so_keepalive = 1;
+        return 0;
+    }
+    if (strcmp(v, "off") == 0) {
+        l->so_keepalive = 0;
+        return 0;
+    }
     char part[3][32] = {{0}};
     const char *p = v;
     for (int i = 0; i < 3; i++) {
@@ -104,9 +120,18 @@ static int parse_keepalive(listen_conf_t *l, const char *v)
 static int listen_option(conf_t *cf, listen_conf_t *l, const char *o)
 {
     long v;
-    if (strcmp(o, "deferred") == 0) { l->deferred = 1; return 0; }
-    if (strcmp(o, "bind") == 0) { l->bind = 1; return 0; }
-    if (strcmp(o, "reuseport") == 0) { l->reuseport = 1; return 0; }
+    if (strcmp(o, "deferred") == 0) {
+        l->deferred = 1;
+        return 0;
+    }
+    if (strcmp(o, "bind") == 0) {
+        l->bind = 1;
+        return 0;
+    }
+    if (strcmp(o, "reuseport") == 0) {
+        l->reuseport = 1;
+        return 0;
+    }
     if (strncmp(o, "backlog=", 8) == 0) {
         char *end;
         v = strtol(o + 8, &end, 10);
@@ -136,11 +161,12 @@ static int listen_option(conf_t *cf, listen_conf_t *l, const char *o)
 
 int set_listen(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     listen_conf_t *l = pool_calloc(cf->main->pool, sizeof *l);
-    size_t hostlen = cf->arglen[1] + 2;    /* room for any host, so a long name is "not found" */
+    size_t hostlen = cf->arglen[1] + 2; /* room for any host, so a long name is "not found" */
     char *host = pool_calloc(cf->main->pool, hostlen);
-    l->backlog = 511;          /* nginx's NGX_LISTEN_BACKLOG on Linux */
+    l->backlog = 511; /* nginx's NGX_LISTEN_BACKLOG on Linux */
     l->so_keepalive = CONF_UNSET;
     l->ipv6only = CONF_UNSET;
     long port = split_host_port(ARG(1), host, hostlen);
@@ -163,7 +189,7 @@ int set_access(conf_t *cf, const directive_t *d, void *conf)
 {
     srv_conf_t *s = conf;
     access_rule_t *r = pool_calloc(cf->main->pool, sizeof *r);
-    r->deny = (int)d->offset;  /* the table row's offset field carries allow=0 / deny=1 */
+    r->deny = (int)d->offset; /* the table row's offset field carries allow=0 / deny=1 */
     if (strcmp(ARG(1), "all") != 0) {
         char addr[64];
         const char *slash = strchr(ARG(1), '/');
@@ -179,12 +205,13 @@ int set_access(conf_t *cf, const directive_t *d, void *conf)
             return conf_error(cf, "invalid parameter \"%s\"", ARG(1));
         for (int i = 0; i < max / 8; i++) {
             int b = bits - i * 8;
-            r->mask[i] = b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
+            r->mask[i] = b >= 8 ? 0xff : b <= 0 ? 0
+                                                : (uint8_t)(0xff << (8 - b));
             r->addr[i] &= r->mask[i];
         }
     }
-    r->next = s->rules;        /* newest first while parsing: O(1) for long deny lists; */
-    s->rules = r;              /* conf_finish() puts them back in file order */
+    r->next = s->rules; /* newest first while parsing: O(1) for long deny lists; */
+    s->rules = r;       /* conf_finish() puts them back in file order */
     return 0;
 }
 
@@ -209,8 +236,10 @@ int set_resolver(conf_t *cf, const directive_t *d, void *conf)
         char host[64];
         uint8_t bin[16];
         int fam;
-        int has_port = (a[0] == '[' && strstr(a, "]:")) || (a[0] != '[' && strchr(a, ':') == strrchr(a, ':') && strchr(a, ':'));
-        if (has_port ? split_host_port(a, host, sizeof host) < 0 : snprintf(host, sizeof host, "%s", a) >= (int)sizeof host)
+        int has_port = (a[0] == '[' && strstr(a, "]:"))
+                    || (a[0] != '[' && strchr(a, ':') == strrchr(a, ':') && strchr(a, ':'));
+        if (has_port ? split_host_port(a, host, sizeof host) < 0
+                     : snprintf(host, sizeof host, "%s", a) >= (int)sizeof host)
             return conf_error(cf, "invalid resolver address \"%s\"", a);
         if (parse_addr(host, 0, bin, &fam)) return conf_error(cf, "invalid resolver address \"%s\"", a);
         str_list_t *e = pool_calloc(cf->main->pool, sizeof *e);

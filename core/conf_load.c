@@ -29,12 +29,17 @@ static int read_whole(conf_t *cf, const char *path, char **buf, size_t *len)
     size_t got = 0;
     while (got < (size_t)st.st_size) {
         ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-        if (r <= 0) { close(fd); return conf_error(cf, "read() \"%s\" failed", path); }
+        if (r <= 0) {
+            close(fd);
+            return conf_error(cf, "read() \"%s\" failed", path);
+        }
         got += (size_t)r;
     }
     close(fd);
     conf_text_t *t = pool_calloc(cf->main->pool, sizeof *t), **tail = &cf->main->texts;
-    t->name = path; t->buf = b; t->len = got;
+    t->name = path;
+    t->buf = b;
+    t->len = got;
     while (*tail) tail = &(*tail)->next;
     *tail = t;
     *buf = b;
@@ -53,7 +58,10 @@ static int expand(conf_t *cf, const char *pattern, const char ***paths)
     }
     glob_t g;
     int rc = glob(pattern, 0, NULL, &g);
-    if (rc == GLOB_NOMATCH) { *paths = NULL; return 0; }
+    if (rc == GLOB_NOMATCH) {
+        *paths = NULL;
+        return 0;
+    }
     if (rc != 0) return conf_error(cf, "glob() \"%s\" failed", pattern);
     const char **list = pool_calloc(cf->main->pool, (g.gl_pathc + 1) * sizeof *list);
     for (size_t i = 0; i < g.gl_pathc; i++) list[i] = pool_strdup(cf->main->pool, g.gl_pathv[i]);
@@ -65,7 +73,8 @@ static int expand(conf_t *cf, const char *pattern, const char ***paths)
 
 int set_include(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     if (!cf->read_file || !cf->glob) return conf_error(cf, "\"include\" is not available here");
     const char *pattern = conf_full_path(cf, cf->args[1], 1);
     const char **paths;

@@ -8,9 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-enum tok { TOK_DIRECTIVE, TOK_BLOCK_START, TOK_BLOCK_END, TOK_EOF, TOK_ERROR };
+enum tok {
+    TOK_DIRECTIVE,
+    TOK_BLOCK_START,
+    TOK_BLOCK_END,
+    TOK_EOF,
+    TOK_ERROR
+};
 
-#define MAX_DEPTH 64   /* blocks + includes; bounds recursion on hostile input */
+#define MAX_DEPTH 64 /* blocks + includes; bounds recursion on hostile input */
 
 int conf_error(conf_t *cf, const char *fmt, ...)
 {
@@ -19,7 +25,7 @@ int conf_error(conf_t *cf, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    for (char *p = msg; *p; p++)   /* a quoted argument may hold line breaks: keep one line */
+    for (char *p = msg; *p; p++) /* a quoted argument may hold line breaks: keep one line */
         if (*p == '\n' || *p == '\r') *p = ' ';
     if (cf->src && strcmp(cf->src->name, "command line") == 0)
         snprintf(cf->err, sizeof cf->err, "%s in command line", msg);
@@ -40,10 +46,26 @@ static void push_arg(conf_t *cf, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\\' && i + 1 < n) {
             char c = s[i + 1];
-            if (c == '"' || c == '\'' || c == '\\') { *o++ = c; i++; continue; }
-            if (c == 't') { *o++ = '\t'; i++; continue; }
-            if (c == 'r') { *o++ = '\r'; i++; continue; }
-            if (c == 'n') { *o++ = '\n'; i++; continue; }
+            if (c == '"' || c == '\'' || c == '\\') {
+                *o++ = c;
+                i++;
+                continue;
+            }
+            if (c == 't') {
+                *o++ = '\t';
+                i++;
+                continue;
+            }
+            if (c == 'r') {
+                *o++ = '\r';
+                i++;
+                continue;
+            }
+            if (c == 'n') {
+                *o++ = '\n';
+                i++;
+                continue;
+            }
         }
         *o++ = s[i];
     }
@@ -52,24 +74,40 @@ static void push_arg(conf_t *cf, const char *s, size_t n)
 }
 
 /* Token state: where the current word started and how it is quoted. */
-typedef struct { size_t start; int quote, escaped, need_space, in_word, comment; } lex_t;
+typedef struct {
+    size_t start;
+    int quote, escaped, need_space, in_word, comment;
+} lex_t;
 
 static enum tok at_token_start(conf_t *cf, lex_t *lx, char ch)
 {
     conf_src_t *s = cf->src;
     switch (ch) {
-    case ';': case '{':
-        if (cf->nargs == 0) { conf_error(cf, "unexpected \"%c\"", ch); return TOK_ERROR; }
+    case ';':
+    case '{':
+        if (cf->nargs == 0) {
+            conf_error(cf, "unexpected \"%c\"", ch);
+            return TOK_ERROR;
+        }
         return ch == '{' ? TOK_BLOCK_START : TOK_DIRECTIVE;
     case '}':
-        if (cf->nargs != 0) { conf_error(cf, "unexpected \"}\""); return TOK_ERROR; }
+        if (cf->nargs != 0) {
+            conf_error(cf, "unexpected \"}\"");
+            return TOK_ERROR;
+        }
         return TOK_BLOCK_END;
-    case '#': lx->comment = 1; return TOK_EOF;   /* TOK_EOF here means "keep reading" */
-    case '"': case '\'':
-        lx->quote = ch; lx->start = s->pos; lx->in_word = 1; return TOK_EOF;
+    case '#': lx->comment = 1; return TOK_EOF; /* TOK_EOF here means "keep reading" */
+    case '"':
+    case '\'':
+        lx->quote = ch;
+        lx->start = s->pos;
+        lx->in_word = 1;
+        return TOK_EOF;
     case '\\': lx->escaped = 1; /* fall through */
     default:
-        lx->start = s->pos - 1; lx->in_word = 1; return TOK_EOF;
+        lx->start = s->pos - 1;
+        lx->in_word = 1;
+        return TOK_EOF;
     }
 }
 
@@ -86,11 +124,18 @@ static int add_word(conf_t *cf, lex_t *lx, size_t end)
 static enum tok in_word(conf_t *cf, lex_t *lx, char ch)
 {
     conf_src_t *s = cf->src;
-    if (lx->escaped) { lx->escaped = 0; return TOK_EOF; }
-    if (ch == '\\') { lx->escaped = 1; return TOK_EOF; }
+    if (lx->escaped) {
+        lx->escaped = 0;
+        return TOK_EOF;
+    }
+    if (ch == '\\') {
+        lx->escaped = 1;
+        return TOK_EOF;
+    }
     if (lx->quote) {
         if (ch != lx->quote) return TOK_EOF;
-        lx->quote = 0; lx->need_space = 1;
+        lx->quote = 0;
+        lx->need_space = 1;
         return add_word(cf, lx, s->pos - 1) ? TOK_ERROR : TOK_EOF;
     }
     if (!is_space(ch) && ch != ';' && ch != '{') return TOK_EOF;
@@ -103,7 +148,10 @@ static enum tok in_word(conf_t *cf, lex_t *lx, char ch)
 /* After a closing quote only space, ';' or '{' may follow (as in nginx). */
 static enum tok after_quote(conf_t *cf, lex_t *lx, char ch)
 {
-    if (is_space(ch)) { lx->need_space = 0; return TOK_EOF; }
+    if (is_space(ch)) {
+        lx->need_space = 0;
+        return TOK_EOF;
+    }
     if (ch == ';') return TOK_DIRECTIVE;
     if (ch == '{') return TOK_BLOCK_START;
     conf_error(cf, "unexpected \"%c\"", ch);
@@ -118,9 +166,15 @@ static enum tok read_token(conf_t *cf)
     while (s->pos < s->len) {
         char ch = s->buf[s->pos++];
         enum tok t;
-        if (ch == '\n') { s->line++; lx.comment = 0; }
-        if (lx.comment) continue;          /* a comment may hold any byte, even NUL */
-        if (ch == '\0') { conf_error(cf, "unexpected NUL byte"); return TOK_ERROR; }
+        if (ch == '\n') {
+            s->line++;
+            lx.comment = 0;
+        }
+        if (lx.comment) continue; /* a comment may hold any byte, even NUL */
+        if (ch == '\0') {
+            conf_error(cf, "unexpected NUL byte");
+            return TOK_ERROR;
+        }
         if (lx.need_space) t = after_quote(cf, &lx, ch);
         else if (lx.in_word) t = in_word(cf, &lx, ch);
         else if (is_space(ch)) continue;
@@ -164,7 +218,7 @@ int conf_parse_block(conf_t *cf)
 
 int conf_parse(conf_t *cf, const char *buf, size_t len, const char *name)
 {
-    conf_src_t src = { .buf = buf, .len = len, .name = name, .line = 1 }, *saved = cf->src;
+    conf_src_t src = {.buf = buf, .len = len, .name = name, .line = 1}, *saved = cf->src;
     cf->src = &src;
     int rc = parse(cf, 0);
     cf->src = saved;

@@ -7,14 +7,17 @@
 #include <string.h>
 
 #define ARG(i) (cf->args[i])
-#define NAME   (cf->args[0])
+#define NAME (cf->args[0])
 
 int set_worker_processes(conf_t *cf, const directive_t *d, void *conf)
 {
     main_conf_t *m = conf;
     (void)d;
     if (m->worker_processes != CONF_UNSET) return conf_error(cf, "\"%s\" directive is duplicate", NAME);
-    if (strcmp(ARG(1), "auto") == 0) { m->worker_processes = 0; return 0; }
+    if (strcmp(ARG(1), "auto") == 0) {
+        m->worker_processes = 0;
+        return 0;
+    }
     char *end;
     long n = strtol(ARG(1), &end, 10);
     if (*ARG(1) < '0' || *ARG(1) > '9' || *end || n < 1 || n > 1024)
@@ -32,7 +35,8 @@ int parse_log_level(const char *s)
 
 int set_error_log(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     log_conf_t **slot = cf->ctx == CTX_MAIN ? &cf->main->error_log : &cf->srv->error_log;
     if (*slot) return conf_error(cf, "\"%s\" directive is duplicate", NAME);
     log_conf_t *lc = pool_calloc(cf->main->pool, sizeof *lc);
@@ -47,7 +51,8 @@ int set_error_log(conf_t *cf, const directive_t *d, void *conf)
 
 int set_protocol(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     if (cf->server->protocol) return conf_error(cf, "\"%s\" directive is duplicate", NAME);
     if (strcmp(ARG(1), "tcp_lua") != 0) return conf_error(cf, "unknown protocol \"%s\"", ARG(1));
     cf->server->protocol = ARG(1);
@@ -92,11 +97,14 @@ int set_log_format(conf_t *cf, const directive_t *d, void *conf)
     if (strcmp(ARG(1), "default") == 0 || find_format(t, ARG(1)))
         return conf_error(cf, "duplicate \"log_format\" name \"%s\"", ARG(1));
     log_format_t **tail = &t->formats;
-    while (*tail) tail = &(*tail)->next;     /* keep file order, so -T prints them as written */
+    while (*tail) tail = &(*tail)->next; /* keep file order, so -T prints them as written */
     size_t len = 0;
     for (int i = 2; i < cf->nargs; i++) len += cf->arglen[i];
     char *fmt = pool_calloc(cf->main->pool, len + 1), *p = fmt;
-    for (int i = 2; i < cf->nargs; i++) { memcpy(p, ARG(i), cf->arglen[i]); p += cf->arglen[i]; }
+    for (int i = 2; i < cf->nargs; i++) {
+        memcpy(p, ARG(i), cf->arglen[i]);
+        p += cf->arglen[i];
+    }
     log_format_t *f = pool_calloc(cf->main->pool, sizeof *f);
     f->name = ARG(1);
     f->format = fmt;

@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#define M(f)  BASE_MAIN, offsetof(main_conf_t, f)
-#define T(f)  BASE_TCP, offsetof(tcp_conf_t, f)
-#define S(f)  BASE_SRV, offsetof(srv_conf_t, f)
-#define TS    (CTX_TCP | CTX_SERVER)
+#define M(f) BASE_MAIN, offsetof(main_conf_t, f)
+#define T(f) BASE_TCP, offsetof(tcp_conf_t, f)
+#define S(f) BASE_SRV, offsetof(srv_conf_t, f)
+#define TS (CTX_TCP | CTX_SERVER)
 
 static int block_events(conf_t *cf, const directive_t *d, void *conf);
 static int block_tcp(conf_t *cf, const directive_t *d, void *conf);
@@ -108,7 +108,8 @@ static int enter_block(conf_t *cf, int ctx, srv_conf_t *srv)
 
 static int block_events(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     if (cf->main->events_seen) return conf_error(cf, "\"events\" directive is duplicate");
     cf->main->events_seen = 1;
     return enter_block(cf, CTX_EVENTS, NULL);
@@ -116,7 +117,8 @@ static int block_events(conf_t *cf, const directive_t *d, void *conf)
 
 static int block_tcp(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     if (cf->main->tcp) return conf_error(cf, "\"tcp\" directive is duplicate");
     tcp_conf_t *t = pool_calloc(cf->main->pool, sizeof *t);
     srv_conf_init(&t->s);
@@ -126,14 +128,15 @@ static int block_tcp(conf_t *cf, const directive_t *d, void *conf)
 
 static int block_server(conf_t *cf, const directive_t *d, void *conf)
 {
-    (void)d; (void)conf;
+    (void)d;
+    (void)conf;
     tcp_conf_t *t = cf->main->tcp;
     server_conf_t *s = pool_calloc(cf->main->pool, sizeof *s), **tail = &t->servers;
     srv_conf_init(&s->s);
     s->file = cf->src->name;
     s->line = cf->src->line;
     while (*tail) tail = &(*tail)->next;
-    *tail = s;                 /* keep file order: the first server is the first listed */
+    *tail = s; /* keep file order: the first server is the first listed */
     server_conf_t *saved = cf->server;
     cf->server = s;
     int rc = enter_block(cf, CTX_SERVER, &s->s);

@@ -66,7 +66,8 @@ void conn_close(conn_t *c)
 {
     if (!c->closing) app->conn_end(c);
     stream_close(&c->stream);
-    if (c->prev) c->prev->next = c->next; else live = c->next;
+    if (c->prev) c->prev->next = c->next;
+    else live = c->next;
     if (c->next) c->next->prev = c->prev;
     nlive--;
     free(c);
@@ -83,7 +84,7 @@ static void finish_timeout(stream_t *s)
     conn_close(s->data);
 }
 
-static const stream_handler_t finish_handler = { NULL, finish_write, finish_timeout };
+static const stream_handler_t finish_handler = {NULL, finish_write, finish_timeout};
 
 void conn_finish(conn_t *c)
 {
@@ -92,7 +93,10 @@ void conn_finish(conn_t *c)
     c->stream.h = &finish_handler;
     c->stream.data = c;
     stream_read(&c->stream, 0);
-    if (stream_flush(&c->stream) != 1) { conn_close(c); return; }
+    if (stream_flush(&c->stream) != 1) {
+        conn_close(c);
+        return;
+    }
     stream_timer(&c->stream, conn_timeout(c->vs->conf->s.send_timeout));
 }
 
@@ -124,7 +128,8 @@ void conn_log(conn_t *c, int level, const char *fmt, ...)
     va_list ap;
     if (level > c->vs->log.level) return;
     conn_peer_text(c, peer, sizeof peer);
-    if (getsockname(stream_fd(&c->stream), (struct sockaddr *)&ss, &sl) == 0) addr_text((struct sockaddr *)&ss, local, sizeof local, 1);
+    if (getsockname(stream_fd(&c->stream), (struct sockaddr *)&ss, &sl) == 0)
+        addr_text((struct sockaddr *)&ss, local, sizeof local, 1);
     snprintf(ctx, sizeof ctx, "client: %s, server: %s", peer, local);
     va_start(ap, fmt);
     log_vwrite(&c->vs->log, level, c->number, ctx, fmt, ap);

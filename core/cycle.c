@@ -21,7 +21,7 @@ int cycle_bring_up(cycle_t *cy, main_conf_t *m, char *err, size_t errlen)
     app->cycle_commit();
     if (cy->ls) listen_close_all(cy->ls, cy->nls, NULL, 0);
     vservers_destroy(cy->vs);
-    shm_zones_free(cy->zones);      /* what is left of the old zones: removed or resized */
+    shm_zones_free(cy->zones); /* what is left of the old zones: removed or resized */
     conf_destroy(cy->conf);
     cy->conf = m;
     cy->ls = ls;
@@ -68,5 +68,5 @@ void cycle_teardown(cycle_t *cy)
     listen_close_all(cy->ls, cy->nls, NULL, 0);
     shm_zones_free(cy->zones);
     conf_destroy(cy->conf);
-    *cy = (cycle_t){ .prefix = cy->prefix, .conf_path = cy->conf_path, .params = cy->params };
+    *cy = (cycle_t){.prefix = cy->prefix, .conf_path = cy->conf_path, .params = cy->params};
 }

@@ -13,7 +13,7 @@ typedef struct cycle {
     int nls;
     vserver_t *vs;
     shm_zone_t *zones;
-    const char *prefix, *conf_path, *params;   /* how to read the configuration again */
+    const char *prefix, *conf_path, *params; /* how to read the configuration again */
 } cycle_t;
 
 /* Makes m live in cy (taking ownership of m) when everything it needs could be built: the

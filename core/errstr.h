@@ -2,7 +2,7 @@
  * place so code, SPEC.md and the conformance cases agree. */
 #ifndef TCPLUA_ERRSTR_H
 #define TCPLUA_ERRSTR_H
-#define ERR_CLOSED  "closed"       /* the peer closed or reset the connection */
-#define ERR_TIMEOUT "timeout"      /* read_timeout / send_timeout expired */
-#define ERR_NOMEM   "no memory"
+#define ERR_CLOSED "closed"   /* the peer closed or reset the connection */
+#define ERR_TIMEOUT "timeout" /* read_timeout / send_timeout expired */
+#define ERR_NOMEM "no memory"
 #endif

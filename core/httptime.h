@@ -8,7 +8,7 @@
 /* Seconds representable as an HTTP date: 0001-01-01 00:00:00 .. 9999-12-31 23:59:59 UTC. */
 #define HTTPTIME_MIN ((int64_t)-62135596800LL)
 #define HTTPTIME_MAX ((int64_t)253402300799LL)
-#define HTTPTIME_LEN 29               /* strlen("Thu, 18 Nov 2010 11:27:35 GMT") */
+#define HTTPTIME_LEN 29 /* strlen("Thu, 18 Nov 2010 11:27:35 GMT") */
 
 /* Writes the IMF-fixdate of `sec` (must be within HTTPTIME_MIN..MAX) and a NUL into
  * buf[HTTPTIME_LEN + 1]; returns HTTPTIME_LEN, or 0 when out of range. */

@@ -107,7 +107,10 @@ void listen_close_all(listener_t *ls, int n, listener_t *old, int nold)
     for (int i = 0; i < n; i++) {
         int back = 0;
         for (int j = 0; j < nold && !back; j++)
-            if (old[j].fd < 0 && conf_listen_same(old[j].conf, ls[i].conf)) { old[j].fd = ls[i].fd; back = 1; }
+            if (old[j].fd < 0 && conf_listen_same(old[j].conf, ls[i].conf)) {
+                old[j].fd = ls[i].fd;
+                back = 1;
+            }
         if (!back && ls[i].fd >= 0) close(ls[i].fd);
     }
     free(ls);

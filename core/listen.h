@@ -8,7 +8,7 @@ typedef struct listener {
     int fd;
     listen_conf_t *conf;
     server_conf_t *server;
-    ev_io io;                  /* accept readiness, in the worker */
+    ev_io io; /* accept readiness, in the worker */
     struct vserver *vs;
 } listener_t;
 

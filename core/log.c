@@ -11,10 +11,9 @@
 #include <unistd.h>
 
 const char *const log_level_names[9] = {
-    "stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
-};
+    "stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"};
 
-log_target_t log_main = { .fd = 2, .level = LOG_NOTICE, .path = "stderr" };
+log_target_t log_main = {.fd = 2, .level = LOG_NOTICE, .path = "stderr"};
 
 int log_open(log_target_t *t, const log_conf_t *lc, char *err, size_t errlen)
 {
@@ -53,7 +52,7 @@ void log_vwrite(const log_target_t *t, int level, unsigned long conn, const char
     if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
     line[n++] = '\n';
     ssize_t w = write(t->fd, line, (size_t)n);
-    (void)w;    /* nowhere left to report a failing error log */
+    (void)w; /* nowhere left to report a failing error log */
 }
 
 void log_write(const log_target_t *t, int level, unsigned long conn, const char *ctx,

@@ -5,8 +5,17 @@
 #include <stddef.h>
 
 /* nginx's numbering; ngx.STDERR .. ngx.DEBUG expose the same numbers to Lua. */
-enum { LOG_STDERR = 0, LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_WARN, LOG_NOTICE,
-       LOG_INFO, LOG_DEBUG };
+enum {
+    LOG_STDERR = 0,
+    LOG_EMERG,
+    LOG_ALERT,
+    LOG_CRIT,
+    LOG_ERR,
+    LOG_WARN,
+    LOG_NOTICE,
+    LOG_INFO,
+    LOG_DEBUG
+};
 
 extern const char *const log_level_names[9];
 

@@ -25,17 +25,17 @@ typedef struct opts {
 static void usage(FILE *o)
 {
     fprintf(o, "Usage: " PROG " [-?hvVtTq] [-s signal] [-p prefix] [-c filename] [-g directives]\n\n"
-        "Options:\n"
-        "  -?,-h         : this help\n"
-        "  -v            : show version and exit\n"
-        "  -V            : show version and build information and exit\n"
-        "  -t            : test configuration and exit\n"
-        "  -T            : test configuration, dump it and exit\n"
-        "  -q            : suppress non-error messages during configuration testing\n"
-        "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
-        "  -p prefix     : set prefix path (default: current directory)\n"
-        "  -c filename   : set configuration file (default: conf/nginx.conf)\n"
-        "  -g directives : set global directives out of configuration file\n");
+               "Options:\n"
+               "  -?,-h         : this help\n"
+               "  -v            : show version and exit\n"
+               "  -V            : show version and build information and exit\n"
+               "  -t            : test configuration and exit\n"
+               "  -T            : test configuration, dump it and exit\n"
+               "  -q            : suppress non-error messages during configuration testing\n"
+               "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
+               "  -p prefix     : set prefix path (default: current directory)\n"
+               "  -c filename   : set configuration file (default: conf/nginx.conf)\n"
+               "  -g directives : set global directives out of configuration file\n");
 }
 
 /* nginx style: flags may be grouped ("-tq"); a value follows the letter or is the next word. */
@@ -43,11 +43,15 @@ static int parse_opts(int argc, char **argv, opts_t *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *p = argv[i];
-        if (*p++ != '-') { fprintf(stderr, PROG ": invalid option: \"%s\"\n", argv[i]); return -1; }
+        if (*p++ != '-') {
+            fprintf(stderr, PROG ": invalid option: \"%s\"\n", argv[i]);
+            return -1;
+        }
         for (; *p; p++) {
             const char **val = NULL;
             switch (*p) {
-            case '?': case 'h': usage(stdout); exit(0);
+            case '?':
+            case 'h': usage(stdout); exit(0);
             case 'v': printf(PROG " version: " PROG "/" TCPLUA_VERSION "\n"); exit(0);
             case 'V':
                 printf(PROG " version: " PROG "/" TCPLUA_VERSION "\nbuilt with %s, libev %d.%d\n",
@@ -66,13 +70,18 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             if (!val) continue;
             if (p[1]) *val = p + 1;
             else if (i + 1 < argc) *val = argv[++i];
-            else { fprintf(stderr, PROG ": option \"-%c\" requires %s\n", *p,
-                           *p == 'c' ? "file name" : *p == 'p' ? "directory name" : *p == 'g' ? "parameter" : "parameter"); return -1; }
+            else {
+                fprintf(stderr, PROG ": option \"-%c\" requires %s\n", *p,
+                        *p == 'c' ? "file name" : *p == 'p' ? "directory name"
+                                              : *p == 'g'   ? "parameter"
+                                                            : "parameter");
+                return -1;
+            }
             break;
         }
     }
-    if (o->signal && strcmp(o->signal, "stop") && strcmp(o->signal, "quit") &&
-        strcmp(o->signal, "reopen") && strcmp(o->signal, "reload")) {
+    if (o->signal && strcmp(o->signal, "stop") && strcmp(o->signal, "quit")
+        && strcmp(o->signal, "reopen") && strcmp(o->signal, "reload")) {
         fprintf(stderr, PROG ": invalid option: \"-s %s\"\n", o->signal);
         return -1;
     }
@@ -91,7 +100,8 @@ main_conf_t *load_config(const char *prefix, const char *file, const char *param
 static int send_signal(main_conf_t *m, const char *name)
 {
     int sig = !strcmp(name, "stop") ? SIGTERM : !strcmp(name, "quit") ? SIGQUIT
-            : !strcmp(name, "reopen") ? SIGUSR1 : SIGHUP;
+                                          : !strcmp(name, "reopen")   ? SIGUSR1
+                                                                      : SIGHUP;
     FILE *f = fopen(m->pid, "r");
     long pid = 0;
     if (!f) {
@@ -113,7 +123,7 @@ static int send_signal(main_conf_t *m, const char *name)
 
 int main(int argc, char **argv)
 {
-    opts_t o = { .conf = "conf/nginx.conf" };
+    opts_t o = {.conf = "conf/nginx.conf"};
     char cwd[4096];
     if (parse_opts(argc, argv, &o)) return 1;
     if (!o.prefix) o.prefix = getcwd(cwd, sizeof cwd) ? cwd : ".";
@@ -127,13 +137,19 @@ int main(int argc, char **argv)
         if (m && o.dump) conf_dump(m, stdout);
         fflush(stdout);
         if (m && !o.quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
-        fprintf(stderr, m ? PROG ": configuration file %s test is successful\n"
-                          : PROG ": configuration file %s test failed\n", file);
+        fprintf(stderr,
+                m ? PROG ": configuration file %s test is successful\n"
+                  : PROG ": configuration file %s test failed\n",
+                file);
         conf_destroy(m);
         return m ? 0 : 1;
     }
     if (!m) return 1;
-    if (o.signal) { int rc = send_signal(m, o.signal); conf_destroy(m); return rc; }
-    app = &lua_app;           /* the composition root: core runs the Lua application */
+    if (o.signal) {
+        int rc = send_signal(m, o.signal);
+        conf_destroy(m);
+        return rc;
+    }
+    app = &lua_app; /* the composition root: core runs the Lua application */
     return server_main(m, o.prefix, o.conf, o.params);
 }

@@ -16,7 +16,10 @@
 /* Seconds a stopping worker gets after TERM before the master sends KILL. */
 #define KILL_AFTER_SEC 5
 
-typedef struct worker { pid_t pid; int generation; } worker_t;
+typedef struct worker {
+    pid_t pid;
+    int generation;
+} worker_t;
 
 static volatile sig_atomic_t sig_terminate, sig_quit, sig_reload, sig_reopen, sig_child, sig_alarm;
 /* Old generations may linger after reloads (graceful stops), so the table grows on demand:
@@ -28,7 +31,8 @@ static int generation;
 static void on_signal(int sig)
 {
     switch (sig) {
-    case SIGTERM: case SIGINT: sig_terminate = 1; break;
+    case SIGTERM:
+    case SIGINT: sig_terminate = 1; break;
     case SIGQUIT: sig_quit = 1; break;
     case SIGHUP: sig_reload = 1; break;
     case SIGUSR1: sig_reopen = 1; break;
@@ -37,7 +41,7 @@ static void on_signal(int sig)
     }
 }
 
-static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM };
+static const int handled[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM};
 #define NHANDLED (int)(sizeof handled / sizeof handled[0])
 
 static void install_signals(sigset_t *blocked)
@@ -65,7 +69,10 @@ static void child_signals(void)
 static void spawn(cycle_t *mt, int slot)
 {
     pid_t pid = fork();
-    if (pid < 0) { log_error(LOG_ALERT, "fork() failed (%d: %s)", errno, strerror(errno)); return; }
+    if (pid < 0) {
+        log_error(LOG_ALERT, "fork() failed (%d: %s)", errno, strerror(errno));
+        return;
+    }
     if (pid == 0) {
         child_signals();
         worker_run(mt->conf, mt->ls, mt->nls, mt->vs);
@@ -146,9 +153,20 @@ static void wait_workers(cycle_t *mt, sigset_t *none, unsigned kill_after)
     while (alive()) {
         sigsuspend(none);
         clock_update();
-        if (sig_child) { sig_child = 0; reap(mt, 1); }
-        if (sig_terminate && !kill_after) { sig_terminate = 0; signal_workers(SIGTERM, 0); alarm(KILL_AFTER_SEC); kill_after = KILL_AFTER_SEC; }
-        if (sig_alarm) { sig_alarm = 0; signal_workers(SIGKILL, 0); }
+        if (sig_child) {
+            sig_child = 0;
+            reap(mt, 1);
+        }
+        if (sig_terminate && !kill_after) {
+            sig_terminate = 0;
+            signal_workers(SIGTERM, 0);
+            alarm(KILL_AFTER_SEC);
+            kill_after = KILL_AFTER_SEC;
+        }
+        if (sig_alarm) {
+            sig_alarm = 0;
+            signal_workers(SIGKILL, 0);
+        }
     }
     alarm(0);
 }
@@ -163,8 +181,16 @@ int master_run(cycle_t *mt)
     for (;;) {
         sigsuspend(&none);
         clock_update();
-        if (sig_child) { sig_child = 0; reap(mt, 0); }
-        if (sig_terminate) { sig_terminate = 0; signal_workers(SIGTERM, 0); wait_workers(mt, &none, KILL_AFTER_SEC); break; }
+        if (sig_child) {
+            sig_child = 0;
+            reap(mt, 0);
+        }
+        if (sig_terminate) {
+            sig_terminate = 0;
+            signal_workers(SIGTERM, 0);
+            wait_workers(mt, &none, KILL_AFTER_SEC);
+            break;
+        }
         if (sig_quit) {
             sig_quit = 0;
             signal_workers(SIGQUIT, 0);
@@ -172,8 +198,19 @@ int master_run(cycle_t *mt)
             wait_workers(mt, &none, 0);
             break;
         }
-        if (sig_reload) { sig_reload = 0; if (cycle_reload(mt) == 0) { generation++; spawn_all(mt); signal_workers(SIGQUIT, 1); } }
-        if (sig_reopen) { sig_reopen = 0; vservers_reopen(mt->conf, mt->vs); signal_workers(SIGUSR1, 0); }
+        if (sig_reload) {
+            sig_reload = 0;
+            if (cycle_reload(mt) == 0) {
+                generation++;
+                spawn_all(mt);
+                signal_workers(SIGQUIT, 1);
+            }
+        }
+        if (sig_reopen) {
+            sig_reopen = 0;
+            vservers_reopen(mt->conf, mt->vs);
+            signal_workers(SIGUSR1, 0);
+        }
     }
     free(workers);
     workers = NULL;

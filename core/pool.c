@@ -9,8 +9,14 @@
 
 #define POOL_BLOCK 8192
 
-typedef struct block { struct block *next; size_t used, cap; char data[]; } block_t;
-struct pool { block_t *head; };
+typedef struct block {
+    struct block *next;
+    size_t used, cap;
+    char data[];
+} block_t;
+struct pool {
+    block_t *head;
+};
 
 pool_t *pool_create(void)
 {
@@ -22,7 +28,10 @@ pool_t *pool_create(void)
 void pool_destroy(pool_t *p)
 {
     if (!p) return;
-    for (block_t *b = p->head, *n; b; b = n) { n = b->next; free(b); }
+    for (block_t *b = p->head, *n; b; b = n) {
+        n = b->next;
+        free(b);
+    }
     free(p);
 }
 
@@ -33,7 +42,7 @@ void *pool_calloc(pool_t *p, size_t size)
     if (!b || b->cap - b->used < size) {
         size_t cap = size > POOL_BLOCK ? size : POOL_BLOCK;
         b = calloc(1, sizeof *b + cap);
-        if (!b) abort();      /* configuration memory is tiny; no sane recovery */
+        if (!b) abort(); /* configuration memory is tiny; no sane recovery */
         b->cap = cap;
         b->next = p->head;
         p->head = b;

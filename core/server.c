@@ -26,7 +26,7 @@ static int write_pid(const char *path, char *err, size_t errlen)
     FILE *f = fopen(path, "w");
     if (!f) return snprintf(err, errlen, "open() \"%s\" failed (%d: %s)", path, errno, strerror(errno)), -1;
     int bad = fprintf(f, "%ld\n", (long)getpid()) < 0;
-    bad |= fclose(f) != 0;         /* a full disk shows here, not at fprintf */
+    bad |= fclose(f) != 0; /* a full disk shows here, not at fprintf */
     if (bad) return snprintf(err, errlen, "write() to \"%s\" failed (%d: %s)", path, errno, strerror(errno)), -1;
     return 0;
 }
@@ -42,7 +42,7 @@ static int daemonize(void)
     if (fd >= 0) {
         dup2(fd, 0);
         dup2(fd, 1);
-        if (log_main.fd != 2) dup2(fd, 2);   /* keep stderr when it is the error log */
+        if (log_main.fd != 2) dup2(fd, 2); /* keep stderr when it is the error log */
         if (fd > 2) close(fd);
     }
     return 0;
@@ -53,16 +53,22 @@ int server_main(main_conf_t *m, const char *prefix, const char *conf, const char
 {
     char err[1024];
     int rc = 1;
-    cycle_t cy = { .prefix = prefix, .conf_path = conf, .params = params };
+    cycle_t cy = {.prefix = prefix, .conf_path = conf, .params = params};
     signal(SIGPIPE, SIG_IGN);
-    if (log_open(&log_main, m->error_log, err, sizeof err) ||
-        (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed")) ||
-        cycle_bring_up(&cy, m, err, sizeof err)) {
-        conf_destroy(m);       /* cycle_bring_up takes m only when it succeeds */
+    if (log_open(&log_main, m->error_log, err, sizeof err)
+        || (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed"))
+        || cycle_bring_up(&cy, m, err, sizeof err)) {
+        conf_destroy(m); /* cycle_bring_up takes m only when it succeeds */
         return fail(err);
     }
-    if (cy.conf->daemon && daemonize()) { fail("fork() failed"); goto done; }
-    if (write_pid(cy.conf->pid, err, sizeof err)) { fail(err); goto done; }
+    if (cy.conf->daemon && daemonize()) {
+        fail("fork() failed");
+        goto done;
+    }
+    if (write_pid(cy.conf->pid, err, sizeof err)) {
+        fail(err);
+        goto done;
+    }
     log_error(LOG_NOTICE, "tcplua started, %d listening socket(s)", cy.nls);
     if (cy.conf->master_process) master_run(&cy);
     else worker_run(cy.conf, cy.ls, cy.nls, cy.vs);

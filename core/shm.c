@@ -40,7 +40,7 @@ static shm_zone_t *map_new(const char *name, size_t size, char *err, size_t errl
         free(z);
         return NULL;
     }
-    *z = (shm_zone_t){ .name = copy, .size = size, .addr = addr, .fresh = 1 };
+    *z = (shm_zone_t){.name = copy, .size = size, .addr = addr, .fresh = 1};
     return z;
 }
 

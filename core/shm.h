@@ -10,8 +10,8 @@ typedef struct shm_zone {
     char *name;
     size_t size;
     void *addr;
-    unsigned fresh : 1;        /* mapped by this bring-up: its user must initialise it */
-    unsigned kept : 1;         /* taken over from the previous configuration */
+    unsigned fresh : 1; /* mapped by this bring-up: its user must initialise it */
+    unsigned kept : 1;  /* taken over from the previous configuration */
     struct shm_zone *next;
 } shm_zone_t;
 

@@ -11,7 +11,7 @@
 
 struct ev_loop *stream_loop;
 
-#define STREAM_OF(w, field) ((stream_t *)((char *)(w) - offsetof(stream_t, field)))
+#define STREAM_OF(w, field) ((stream_t *)((char *)(w)-offsetof(stream_t, field)))
 
 /* Kept outside the struct's bit fields: whether a flush left bytes for EV_WRITE to send. */
 static int writing(const stream_t *s)
@@ -97,8 +97,8 @@ ssize_t stream_fill(stream_t *s, size_t want)
 {
     size_t max = s->in_max < RECVBUF_READ_MIN ? RECVBUF_READ_MIN : s->in_max, avail;
     char *p = recvbuf_space(&s->in, want, max, &avail);
-    if (!p && errno == EMSGSIZE) return 0;     /* full: the owner stops reading (flow control) */
-    if (!p) {                                  /* a buffer that cannot grow ends the stream */
+    if (!p && errno == EMSGSIZE) return 0; /* full: the owner stops reading (flow control) */
+    if (!p) {                              /* a buffer that cannot grow ends the stream */
         s->eof = 1;
         s->err = s->err ? s->err : ERR_NOMEM;
         return -1;
@@ -106,9 +106,9 @@ ssize_t stream_fill(stream_t *s, size_t want)
     ssize_t r;
     do r = recv(stream_fd(s), p, avail, 0);
     while (r < 0 && errno == EINTR);
-    int e = errno;                             /* before commit, which may free() */
+    int e = errno; /* before commit, which may free() */
     recvbuf_commit(&s->in, r > 0 ? (size_t)r : 0);
-    s->drained = r >= 0 && (size_t)r < avail;  /* nginx's trick: a short read means "wait" */
+    s->drained = r >= 0 && (size_t)r < avail; /* nginx's trick: a short read means "wait" */
     if (r > 0) return r;
     if (r < 0 && (e == EAGAIN || e == EWOULDBLOCK)) return 0;
     s->eof = 1;
@@ -129,14 +129,14 @@ static int sendq_reserve(sendq_t *q, size_t n)
         q->len = (uint32_t)live;
         return 0;
     }
-    size_t cap = q->cap ? q->cap * 2 : BLOCK_SIZE;    /* doubling pays for the copy */
+    size_t cap = q->cap ? q->cap * 2 : BLOCK_SIZE; /* doubling pays for the copy */
     while (cap < live + n) cap *= 2;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
     char *d = block_alloc(cap);
     if (!d) return -1;
     if (live) memcpy(d, q->data + q->off, live);
     block_free(q->data, q->cap);
-    *q = (sendq_t){ d, 0, (uint32_t)live, (uint32_t)cap };
+    *q = (sendq_t){d, 0, (uint32_t)live, (uint32_t)cap};
     return 0;
 }
 
@@ -164,7 +164,7 @@ int stream_flush(stream_t *s)
         else q->off += (uint32_t)w;
     }
     io_update(s, 0);
-    sendq_free(q);    /* an idle stream holds no output memory; after an error, none is sent */
+    sendq_free(q); /* an idle stream holds no output memory; after an error, none is sent */
     return s->err ? -1 : 0;
 }
 
@@ -177,7 +177,7 @@ void stream_read(stream_t *s, int on)
 void stream_timer(stream_t *s, long ms)
 {
     ev_timer_stop(stream_loop, &s->timer);
-    if (ms < 0) return;        /* timed_out stays: the owner reads it after disarming */
+    if (ms < 0) return; /* timed_out stays: the owner reads it after disarming */
     s->timed_out = 0;
     ev_timer_set(&s->timer, (double)ms / 1000.0, 0.);
     ev_timer_start(stream_loop, &s->timer);

@@ -17,9 +17,9 @@
 typedef struct stream stream_t;
 
 typedef struct stream_handler {
-    void (*on_read)(stream_t *s);      /* readable (only while reading is wanted) */
-    void (*on_write)(stream_t *s);     /* a flush made progress, drained, or failed */
-    void (*on_timeout)(stream_t *s);   /* the deadline passed; s->timed_out is set */
+    void (*on_read)(stream_t *s);    /* readable (only while reading is wanted) */
+    void (*on_write)(stream_t *s);   /* a flush made progress, drained, or failed */
+    void (*on_timeout)(stream_t *s); /* the deadline passed; s->timed_out is set */
 } stream_handler_t;
 
 /* Queued output: live bytes are data[off, len); cap is the allocation size. A sent offset
@@ -30,18 +30,18 @@ typedef struct sendq {
 } sendq_t;
 
 struct stream {
-    ev_io io;                  /* one watcher; its mask is read-wanted | write-pending */
-    ev_timer timer;            /* the owner's deadline */
+    ev_io io;       /* one watcher; its mask is read-wanted | write-pending */
+    ev_timer timer; /* the owner's deadline */
     recvbuf_t in;
     sendq_t out;
     const stream_handler_t *h;
-    void *data;                /* the owner's */
-    const char *err;           /* first I/O error ("closed", strerror text), sticky */
-    uint32_t in_max;           /* receive buffer cap */
-    unsigned eof : 1;          /* peer half-closed or reset */
-    unsigned drained : 1;      /* the last read got less than asked: skip reading until readable */
-    unsigned timed_out : 1;    /* the deadline passed since it was last armed */
-    unsigned reading : 1;      /* the owner wants on_read */
+    void *data;             /* the owner's */
+    const char *err;        /* first I/O error ("closed", strerror text), sticky */
+    uint32_t in_max;        /* receive buffer cap */
+    unsigned eof : 1;       /* peer half-closed or reset */
+    unsigned drained : 1;   /* the last read got less than asked: skip reading until readable */
+    unsigned timed_out : 1; /* the deadline passed since it was last armed */
+    unsigned reading : 1;   /* the owner wants on_read */
 };
 
 extern struct ev_loop *stream_loop;
@@ -67,7 +67,7 @@ static inline size_t stream_queued(const stream_t *s) { return s->out.len - s->o
  * flushes the rest when writable, then calls on_write), -1 error (s->err). */
 int stream_flush(stream_t *s);
 
-void stream_read(stream_t *s, int on);    /* want on_read or not */
-void stream_timer(stream_t *s, long ms);  /* ms < 0 disarms; arming clears timed_out */
+void stream_read(stream_t *s, int on);   /* want on_read or not */
+void stream_timer(stream_t *s, long ms); /* ms < 0 disarms; arming clears timed_out */
 
 #endif

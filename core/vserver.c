@@ -46,15 +46,20 @@ int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t
         vs->next = *list;
         *list = vs;
         l->vs = vs;
-        if (log_open(&vs->log, l->server->s.error_log, err, errlen) || open_access(vs, err, errlen) ||
-            (accesslog_compile(vs) && snprintf(err, errlen, "out of memory")) || app->server_init(vs, err, errlen)) return -1;
+        if (log_open(&vs->log, l->server->s.error_log, err, errlen) || open_access(vs, err, errlen)
+            || (accesslog_compile(vs) && snprintf(err, errlen, "out of memory"))
+            || app->server_init(vs, err, errlen))
+            return -1;
     }
     return 0;
 }
 
 void vservers_destroy(vserver_t *list)
 {
-    for (vserver_t *n; list; list = n) { n = list->next; vserver_free(list); }
+    for (vserver_t *n; list; list = n) {
+        n = list->next;
+        vserver_free(list);
+    }
 }
 
 void vservers_reopen(const main_conf_t *m, vserver_t *list)

@@ -9,12 +9,12 @@
 /* A listening server as the worker sees it. */
 typedef struct vserver {
     server_conf_t *conf;
-    log_target_t log;          /* this server's error_log */
-    int access_fd;             /* access log, -1 when off */
-    char *access_buf;          /* pending access log lines, written once per loop turn */
+    log_target_t log; /* this server's error_log */
+    int access_fd;    /* access log, -1 when off */
+    char *access_buf; /* pending access log lines, written once per loop turn */
     size_t access_len, access_cap;
-    struct accesslog_op *access_ops;   /* the compiled log_format (accesslog.c) */
-    int app_ref;               /* the application's handle for this server (its script) */
+    struct accesslog_op *access_ops; /* the compiled log_format (accesslog.c) */
+    int app_ref;                     /* the application's handle for this server (its script) */
     struct vserver *next;
 } vserver_t;
 

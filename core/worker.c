@@ -35,7 +35,10 @@ static int access_allowed(const access_rule_t *r, const struct sockaddr *sa)
         if (r->family && r->family != sa->sa_family) continue;
         int match = 1;
         for (int i = 0; r->family && i < n; i++)
-            if ((a[i] & r->mask[i]) != r->addr[i]) { match = 0; break; }
+            if ((a[i] & r->mask[i]) != r->addr[i]) {
+                match = 0;
+                break;
+            }
         if (match) return !r->deny;
     }
     return 1;
@@ -51,7 +54,10 @@ static void accept_one(listener_t *l, int fd, struct sockaddr_storage *ss)
         return;
     }
     conn_t *c = conn_create(fd, vs, (struct sockaddr *)ss);
-    if (!c) { close(fd); return; }
+    if (!c) {
+        close(fd);
+        return;
+    }
     /* As nginx: a new connection's first bytes are awaited, not read at once (they rarely
      * came with the handshake: that read would cost an EAGAIN per connection), except
      * after a deferred accept, which hands over connections whose data has arrived. */
@@ -85,7 +91,8 @@ static void accept_watchers(struct ev_loop *loop, int on)
 
 static void on_accept_pause_end(struct ev_loop *loop, ev_timer *w, int ev)
 {
-    (void)w; (void)ev;
+    (void)w;
+    (void)ev;
     accept_watchers(loop, 1);
 }
 
@@ -100,14 +107,14 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
 {
     (void)ev;
     listener_t *l = (listener_t *)((char *)w - offsetof(listener_t, io));
-    for (int i = 0; i < 64; i++) {       /* bounded so one busy port cannot starve the rest */
+    for (int i = 0; i < 64; i++) { /* bounded so one busy port cannot starve the rest */
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int err = errno;
             if (err == EAGAIN || err == EINTR || err == ECONNABORTED) return;
-            int out_of_fds = err == EMFILE || err == ENFILE;   /* nginx logs these at crit */
+            int out_of_fds = err == EMFILE || err == ENFILE; /* nginx logs these at crit */
             log_error(out_of_fds ? LOG_CRIT : LOG_ALERT, "accept4() on %s failed (%d: %s)", l->conf->text, err,
                       strerror(err));
             if (out_of_fds) pause_accepting(loop);
@@ -120,7 +127,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int ev)
 
 static void on_clock(struct ev_loop *loop, ev_check *w, int ev)
 {
-    (void)loop; (void)w; (void)ev;
+    (void)loop;
+    (void)w;
+    (void)ev;
     clock_update();
 }
 
@@ -130,7 +139,9 @@ static void on_clock(struct ev_loop *loop, ev_check *w, int ev)
 
 static void on_accesslog_due(struct ev_loop *loop, ev_timer *w, int ev)
 {
-    (void)loop; (void)w; (void)ev;
+    (void)loop;
+    (void)w;
+    (void)ev;
     for (vserver_t *vs = wvs; vs; vs = vs->next)
         if (vs->access_len) accesslog_flush(vs);
 }
@@ -139,7 +150,8 @@ static void on_accesslog_due(struct ev_loop *loop, ev_timer *w, int ev)
  * graceful stop when no connection is left. */
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int ev)
 {
-    (void)w; (void)ev;
+    (void)w;
+    (void)ev;
     for (vserver_t *vs = wvs; vs && !ev_is_active(&accesslog_timer); vs = vs->next)
         if (vs->access_len) ev_timer_start(loop, &accesslog_timer);
     if (conn_shutting_down && conn_count() == 0) ev_break(loop, EVBREAK_ALL);
@@ -147,13 +159,15 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int ev)
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int ev)
 {
-    (void)w; (void)ev;
+    (void)w;
+    (void)ev;
     ev_break(loop, EVBREAK_ALL);
 }
 
 static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int ev)
 {
-    (void)w; (void)ev;
+    (void)w;
+    (void)ev;
     log_error(LOG_NOTICE, "graceful shutdown timed out, closing %d connection(s)", conn_count());
     ev_break(loop, EVBREAK_ALL);
 }
@@ -161,10 +175,11 @@ static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int ev)
 /* Graceful stop: no more accepts, idle sessions end now, others get worker_shutdown_timeout. */
 static void on_quit(struct ev_loop *loop, ev_signal *w, int ev)
 {
-    (void)w; (void)ev;
+    (void)w;
+    (void)ev;
     if (conn_shutting_down) return;
     conn_shutting_down = 1;
-    ev_timer_stop(loop, &accept_pause);      /* a pause must not re-arm closed listeners */
+    ev_timer_stop(loop, &accept_pause); /* a pause must not re-arm closed listeners */
     for (int i = 0; i < wnls; i++) {
         ev_io_stop(loop, &wls[i].io);
         close(wls[i].fd);
@@ -177,13 +192,17 @@ static void on_quit(struct ev_loop *loop, ev_signal *w, int ev)
 
 static void on_hup_single(struct ev_loop *loop, ev_signal *w, int ev)
 {
-    (void)loop; (void)w; (void)ev;
+    (void)loop;
+    (void)w;
+    (void)ev;
     log_error(LOG_WARN, "reload needs \"master_process on\"; SIGHUP ignored");
 }
 
 static void on_reopen(struct ev_loop *loop, ev_signal *w, int ev)
 {
-    (void)loop; (void)w; (void)ev;
+    (void)loop;
+    (void)w;
+    (void)ev;
     vservers_reopen(wconf, wvs);
 }
 
@@ -196,7 +215,10 @@ static void start_signal(struct ev_loop *loop, ev_signal *s, void (*cb)(struct e
 int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
 {
     struct ev_loop *loop = stream_loop = ev_default_loop(EVFLAG_AUTO);
-    wconf = m; wls = ls; wnls = nls; wvs = vs;
+    wconf = m;
+    wls = ls;
+    wnls = nls;
+    wvs = vs;
     ev_check_init(&clock_watcher, on_clock);
     ev_set_priority(&clock_watcher, EV_MAXPRI);
     ev_check_start(loop, &clock_watcher);

@@ -9,7 +9,10 @@
 #include <string.h>
 #include "conf.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)           \
+    do {                   \
+        if (!(c)) abort(); \
+    } while (0)
 
 /* Parses and finishes text into m; 0 or -1 with cf->err set. */
 static int load(conf_t *cf, main_conf_t *m, const char *text, size_t n)
@@ -40,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         return 0;
     }
     CHECK(cf.err[0] == '\0');
-    char *d1 = dump(m, &n1);            /* only a finished config has every default set */
+    char *d1 = dump(m, &n1); /* only a finished config has every default set */
     again = conf_create("/tmp/fuzzprefix/", "conf/f.conf");
     CHECK(load(&cf, again, d1, n1) == 0);
     char *d2 = dump(again, &n2);

@@ -8,7 +8,10 @@
 #include <string.h>
 #include "recvbuf.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)           \
+    do {                   \
+        if (!(c)) abort(); \
+    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {

@@ -21,7 +21,8 @@ static void teardown(void)
 START_TEST(test_level_constants)
 {
     ck_eval("return table.concat({ngx.STDERR, ngx.EMERG, ngx.ALERT, ngx.CRIT, ngx.ERR, "
-            "ngx.WARN, ngx.NOTICE, ngx.INFO, ngx.DEBUG}, ',')", "0,1,2,3,4,5,6,7,8");
+            "ngx.WARN, ngx.NOTICE, ngx.INFO, ngx.DEBUG}, ',')",
+            "0,1,2,3,4,5,6,7,8");
 }
 END_TEST
 

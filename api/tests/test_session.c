@@ -25,7 +25,7 @@ static session_cleanup_t node;
 static void on_cleanup(session_cleanup_t *cl, session_t *ss)
 {
     ck_assert_ptr_eq(cl, &node);
-    ck_assert_ptr_nonnull(ss->co);       /* cleanups run before the coroutine is released */
+    ck_assert_ptr_nonnull(ss->co); /* cleanups run before the coroutine is released */
     cleanups_run++;
 }
 
@@ -48,7 +48,8 @@ static void start(const char *code, const char *extra)
     char text[2048], err[512];
     conf_t cf;
     snprintf(text, sizeof text, "tcp { server { listen 127.0.0.1:1; protocol tcp_lua; access_log off; %s"
-             " process_by_lua '%s'; } }", extra, code);
+                                " process_by_lua '%s'; } }",
+             extra, code);
     m = conf_create("/tmp/", "t.conf");
     conf_init(&cf, m);
     ck_assert_msg(conf_parse(&cf, text, strlen(text), "t.conf") == 0 && conf_finish(&cf) == 0, "%s", cf.err);
@@ -60,11 +61,11 @@ static void start(const char *code, const char *extra)
     memset(&vs, 0, sizeof vs);
     vs.conf = m->tcp->servers;
     vs.access_fd = -1;
-    vs.log = (log_target_t){ open("/dev/null", O_WRONLY | O_CLOEXEC), LOG_DEBUG, NULL };
+    vs.log = (log_target_t){open("/dev/null", O_WRONLY | O_CLOEXEC), LOG_DEBUG, NULL};
     ck_assert_msg(app->server_init(&vs, err, sizeof err) == 0, "%s", err);
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     peer = sv[1];
     cleanups_run = 0;
     c = conn_create(sv[0], &vs, (struct sockaddr *)&sin);
@@ -97,7 +98,10 @@ static void ends_with(const char *code, const char *extra, int cleanups)
 }
 #define ends_once(code, extra) ends_with(code, extra, 1)
 
-START_TEST(cleanup_on_return) { ends_once("acquire() ngx.print(1)", ""); }
+START_TEST(cleanup_on_return)
+{
+    ends_once("acquire() ngx.print(1)", "");
+}
 END_TEST
 START_TEST(cleanup_on_lua_error) { ends_once("acquire() error(\"boom\")", ""); }
 END_TEST
@@ -115,7 +119,7 @@ START_TEST(cleanup_on_client_abort)
     ck_assert_int_eq(conn_count(), 1);
     ck_assert_int_eq(cleanups_run, 0);
     close(peer);
-    peer = open("/dev/null", O_RDONLY);      /* so stop() has something to close */
+    peer = open("/dev/null", O_RDONLY); /* so stop() has something to close */
     run_until_closed();
     ck_assert_int_eq(cleanups_run, 1);
     stop();
@@ -156,10 +160,10 @@ START_TEST(idle_only_between_requests)
 {
     start("ngx.receive(1) ngx.print(1) ngx.wait_next_request() ngx.receive(1)", "");
     ev_run(stream_loop, EVRUN_NOWAIT);
-    ck_assert(!app->conn_idle(c));               /* waiting in receive: not idle */
+    ck_assert(!app->conn_idle(c)); /* waiting in receive: not idle */
     ck_assert_int_eq(write(peer, "a", 1), 1);
     for (int i = 0; i < 100 && !app->conn_idle(c); i++) ev_run(stream_loop, EVRUN_ONCE);
-    ck_assert(app->conn_idle(c));                /* in wait_next_request: a stop may close it */
+    ck_assert(app->conn_idle(c)); /* in wait_next_request: a stop may close it */
     char b[4];
     ck_assert_int_eq(read(peer, b, sizeof b), 1);
     stop();

@@ -27,7 +27,9 @@ static void setup(void)
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st; (void)flag; (void)ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove(path);
 }
 
@@ -35,7 +37,7 @@ static void teardown(void)
 {
     lua_close(L);
     ck_assert_int_eq(nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
-    strcpy(dir + sizeof dir - 7, "XXXXXX");   /* the template again, for CK_FORK=no */
+    strcpy(dir + sizeof dir - 7, "XXXXXX"); /* the template again, for CK_FORK=no */
 }
 
 /* dir/name, written with text when text is not NULL. */
@@ -57,7 +59,7 @@ static const char *file(const char *name, const char *text)
 static int load(const char *path, int factory)
 {
     char where[sizeof dir + 80];
-    lua_code_t code = { NULL, path, where };
+    lua_code_t code = {NULL, path, where};
 
     snprintf(where, sizeof where, "@%s", path);
     err[0] = '\0';
@@ -117,7 +119,9 @@ START_TEST(test_factory_chunk)
 {
     ck_assert_int_eq(load(file("t.lua", "local n = select('#', ...)\n"
                                         "if n > 0 then error('boom') end\n"
-                                        "return 'ran'"), 1), 0);
+                                        "return 'ran'"),
+                          1),
+                     0);
     lua_setglobal(L, "chunk");
     ck_eval("return type(chunk())", "function");
     ck_eval("return chunk() ~= chunk()", "true");

@@ -8,7 +8,6 @@
 #include "luatest.h"
 #include "tests/check_run.h"
 
-
 /* hex(s): lowercase hex of a binary string; rep(byte, n): n copies of a byte. */
 static const char *const lua_helpers =
     "function hex(s) return (s:gsub('.', function(c) "
@@ -25,7 +24,6 @@ static void teardown(void)
 {
     lua_close(L);
 }
-
 
 typedef struct vec {
     const char *input; /* a Lua expression */
@@ -50,7 +48,8 @@ START_TEST(test_functions_present)
 {
     ck_eval("local n = 0 for _, k in ipairs{'encode_base64','decode_base64','md5',"
             "'md5_bin','sha1_bin','crc32_short','crc32_long','hmac_sha1'} do "
-            "if type(ngx[k]) == 'function' then n = n + 1 end end return n", "8");
+            "if type(ngx[k]) == 'function' then n = n + 1 end end return n",
+            "8");
 }
 END_TEST
 
@@ -58,17 +57,35 @@ END_TEST
 START_TEST(test_base64_rfc4648)
 {
     static const vec_t enc[] = {
-        {"''", ""},          {"'f'", "Zg=="},         {"'fo'", "Zm8="},
-        {"'foo'", "Zm9v"},   {"'foob'", "Zm9vYg=="},  {"'fooba'", "Zm9vYmE="},
-        {"'foobar'", "Zm9vYmFy"}, {"'\\0\\255\\254'", "AP/+"}, {"'\\251'", "+w=="},
+        {"''", ""},
+        {"'f'", "Zg=="},
+        {"'fo'", "Zm8="},
+        {"'foo'", "Zm9v"},
+        {"'foob'", "Zm9vYg=="},
+        {"'fooba'", "Zm9vYmE="},
+        {"'foobar'", "Zm9vYmFy"},
+        {"'\\0\\255\\254'", "AP/+"},
+        {"'\\251'", "+w=="},
     };
     static const vec_t nopad[] = {
-        {"'f'", "Zg"}, {"'fo'", "Zm8"}, {"'foo'", "Zm9v"}, {"'foob'", "Zm9vYg"},
+        {"'f'", "Zg"},
+        {"'fo'", "Zm8"},
+        {"'foo'", "Zm9v"},
+        {"'foob'", "Zm9vYg"},
     };
     static const vec_t dec[] = {
-        {"'Zg=='", "f"}, {"'Zm8='", "fo"}, {"'Zm9v'", "foo"}, {"'Zm9vYg=='", "foob"},
-        {"'Zm9vYmE='", "fooba"}, {"'Zm9vYmFy'", "foobar"}, {"'Zg'", "f"}, {"'Zm8'", "fo"},
-        {"'Zm9vYg'", "foob"}, {"''", ""}, {"'Zh=='", "f"}, {"'Zm9='", "fo"},
+        {"'Zg=='", "f"},
+        {"'Zm8='", "fo"},
+        {"'Zm9v'", "foo"},
+        {"'Zm9vYg=='", "foob"},
+        {"'Zm9vYmE='", "fooba"},
+        {"'Zm9vYmFy'", "foobar"},
+        {"'Zg'", "f"},
+        {"'Zm8'", "fo"},
+        {"'Zm9vYg'", "foob"},
+        {"''", ""},
+        {"'Zh=='", "f"},
+        {"'Zm9='", "fo"},
     };
 
     check_vectors("return ngx.encode_base64(%s)", enc, NVEC(enc));
@@ -87,15 +104,32 @@ START_TEST(test_base64_roundtrip)
             "local s = table.concat(t) "
             "if ngx.decode_base64(ngx.encode_base64(s)) ~= s then return n end "
             "if ngx.decode_base64(ngx.encode_base64(s, true)) ~= s then return -n end end "
-            "return 'ok'", "ok");
+            "return 'ok'",
+            "ok");
 }
 END_TEST
 
 START_TEST(test_base64_invalid)
 {
     static const char *const bad[] = {
-        "Z", "Zm9vY", "Zg=", "Zg===", "Z===", "====", "=", "Zm9v=", "Zm9vY===", "Zg==Zg==",
-        "Zg==\n", " Zg==", "Zm 9v", "Zm9v\r\n", "Zm-_", "Zm9v!", "Z=g=", "Zm8=Zm8=",
+        "Z",
+        "Zm9vY",
+        "Zg=",
+        "Zg===",
+        "Z===",
+        "====",
+        "=",
+        "Zm9v=",
+        "Zm9vY===",
+        "Zg==Zg==",
+        "Zg==\n",
+        " Zg==",
+        "Zm 9v",
+        "Zm9v\r\n",
+        "Zm-_",
+        "Zm9v!",
+        "Z=g=",
+        "Zm8=Zm8=",
         "Zm\0v",
     };
     static const size_t lens[] = {1, 5, 3, 5, 4, 4, 1, 5, 8, 8, 5, 5, 5, 6, 4, 5, 4, 8, 4};
@@ -154,12 +188,14 @@ START_TEST(test_hmac_sha1_rfc2202)
         {"'Jefe', 'what do ya want for nothing?'", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
         {"rep(0xaa, 20), rep(0xdd, 50)", "125d7342b9ac11cd91a39af48aa17b4f63f175d3"},
         {"'\\1\\2\\3\\4\\5\\6\\7\\8\\9\\10\\11\\12\\13\\14\\15\\16\\17\\18\\19\\20\\21\\22"
-         "\\23\\24\\25', rep(0xcd, 50)", "4c9007f4026250c6bc8414f9bf50c86c2d7235da"},
+         "\\23\\24\\25', rep(0xcd, 50)",
+         "4c9007f4026250c6bc8414f9bf50c86c2d7235da"},
         {"rep(0x0c, 20), 'Test With Truncation'", "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04"},
         {"rep(0xaa, 80), 'Test Using Larger Than Block-Size Key - Hash Key First'",
          "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
         {"rep(0xaa, 80), 'Test Using Larger Than Block-Size Key and Larger Than One "
-         "Block-Size Data'", "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
+         "Block-Size Data'",
+         "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
     };
 
     check_vectors("return hex(ngx.hmac_sha1(%s))", v, NVEC(v));
@@ -177,7 +213,8 @@ START_TEST(test_crc32)
     ck_eval("return ngx.crc32_short('The quick brown fox jumps over the lazy dog')",
             "1095738169");
     ck_eval("local s = string.rep('\\0\\255abc', 5000) "
-            "return ngx.crc32_short(s) == ngx.crc32_long(s)", "true");
+            "return ngx.crc32_short(s) == ngx.crc32_long(s)",
+            "true");
     ck_eval("return ngx.crc32_long(123456789)", "3421780262");
 }
 END_TEST

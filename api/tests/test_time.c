@@ -16,7 +16,6 @@
 #define TEST_TZ "XST-5:30"
 #define TEST_OFF (5 * 3600 + 30 * 60)
 
-
 static void setup(void)
 {
     luatest_open(api_time_inject);
@@ -27,12 +26,12 @@ static void teardown(void)
     lua_close(L);
 }
 
-
 START_TEST(test_functions_present)
 {
     ck_eval("local n = 0 for _, k in ipairs{'time','now','utctime','localtime','today',"
             "'tcp_time','parse_tcp_time','update_time'} do "
-            "if type(ngx[k]) == 'function' then n = n + 1 end end return n", "8");
+            "if type(ngx[k]) == 'function' then n = n + 1 end end return n",
+            "8");
     ck_eval("return ngx.start_time", "nil");
 }
 END_TEST
@@ -49,7 +48,8 @@ START_TEST(test_time_and_now)
     ck_eval("local ms = ngx.now() * 1000 return math.abs(ms - math.floor(ms + 0.5)) < 1e-3",
             "true");
     ck_eval("local ms = math.floor(ngx.now() * 1000 + 0.5) - ngx.time() * 1000 "
-            "return ms >= 0 and ms <= 999", "true");
+            "return ms >= 0 and ms <= 999",
+            "true");
 }
 END_TEST
 
@@ -62,11 +62,13 @@ START_TEST(test_cached_until_update)
     snprintf(chunk, sizeof chunk,
              "local a, s, u, l = ngx.now(), ngx.time(), ngx.utctime(), ngx.localtime() %s"
              "return a == ngx.now() and s == ngx.time() and u == ngx.utctime() "
-             "and l == ngx.localtime()", busy);
+             "and l == ngx.localtime()",
+             busy);
     ck_eval(chunk, "true");
     snprintf(chunk, sizeof chunk,
              "local a = ngx.now() %s local r = ngx.update_time() "
-             "return select('#', r) == 1 and r == nil and ngx.now() - a >= 0.045", busy);
+             "return select('#', r) == 1 and r == nil and ngx.now() - a >= 0.045",
+             busy);
     ck_eval(chunk, "true");
     ck_eval("return select('#', ngx.update_time())", "0");
 }
@@ -152,13 +154,13 @@ START_TEST(test_tcp_time_errors)
     const char *range = "bad argument #1 to 'tcp_time' (time out of range)";
 
     ck_raises("ngx.tcp_time('x')",
-            "bad argument #1 to 'tcp_time' (number expected, got string)");
+              "bad argument #1 to 'tcp_time' (number expected, got string)");
     ck_raises("ngx.tcp_time()",
-            "bad argument #1 to 'tcp_time' (number expected, got no value)");
+              "bad argument #1 to 'tcp_time' (number expected, got no value)");
     ck_raises("ngx.tcp_time(nil)",
-            "bad argument #1 to 'tcp_time' (number expected, got nil)");
+              "bad argument #1 to 'tcp_time' (number expected, got nil)");
     ck_raises("ngx.tcp_time({})",
-            "bad argument #1 to 'tcp_time' (number expected, got table)");
+              "bad argument #1 to 'tcp_time' (number expected, got table)");
     ck_raises("ngx.tcp_time(253402300800)", range);
     ck_raises("ngx.tcp_time(-62135596801)", range);
     ck_raises("ngx.tcp_time(-62135596800.5)", range);
@@ -192,35 +194,61 @@ START_TEST(test_parse_roundtrip)
     ck_eval("math.randomseed(42) for i = 1, 20000 do "
             "local t = math.random(-62135596800, 253402300799) "
             "if ngx.parse_tcp_time(ngx.tcp_time(t)) ~= t then return t end end "
-            "return 'ok'", "ok");
+            "return 'ok'",
+            "ok");
 }
 END_TEST
 
 START_TEST(test_parse_rejects)
 {
     static const char *const bad[] = {
-        "", " Thu, 18 Nov 2010 11:27:35 GMT", "Thu, 18 Nov 2010 11:27:35 GMT ",
-        "Thu, 18 Nov 2010 11:27:35 GMTx", "Thu, 18 Nov 2010 11:27:35 UTC",
-        "Thu, 18 Nov 2010 11:27:35", "Thx, 18 Nov 2010 11:27:35 GMT",
-        "thu, 18 Nov 2010 11:27:35 GMT", "Thursday, 18 Nov 2010 11:27:35 GMT",
-        "Thu, 18 nov 2010 11:27:35 GMT", "Thu, 18 Nox 2010 11:27:35 GMT",
-        "Thu, 18 November 2010 11:27:35 GMT", "Thu, 8 Nov 2010 11:27:35 GMT",
-        "Thu, 18 Nov 10 11:27:35 GMT", "Thu, 18 Nov 02010 11:27:35 GMT",
-        "Thu, 00 Nov 2010 11:27:35 GMT", "Thu, 31 Nov 2010 11:27:35 GMT",
-        "Thu, 32 Jan 2010 11:27:35 GMT", "Mon, 29 Feb 2010 11:27:35 GMT",
-        "Mon, 29 Feb 1900 11:27:35 GMT", "Mon, 29 Feb 2100 11:27:35 GMT",
-        "Thu, 18 Nov 2010 24:00:00 GMT", "Thu, 18 Nov 2010 11:60:35 GMT",
-        "Thu, 18 Nov 2010 11:27:60 GMT", "Thu, 18 Nov 0000 11:27:35 GMT",
-        "Thu, 18 Nov 2010 1:27:35 GMT", "Thu, 18 Nov 2010 11-27-35 GMT",
-        "Thu,18 Nov 2010 11:27:35 GMT", "Thu, 18  Nov 2010 11:27:35 GMT",
-        "Thu, 18 Nov 2010 11:27:35 gmt", "Thu, 18-Nov-2010 11:27:35 GMT",
-        "Sun, 06-Nov-94 08:49:37 GMT", "Sunday, 06-Nov-1994 08:49:37 GMT",
-        "Sunday, 06 Nov 94 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37",
-        "Sunday, 31-Feb-94 08:49:37 GMT", "Sonday, 06-Nov-94 08:49:37 GMT",
-        "Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49:37 94", "Sun Nov  6 08:49:37 1994 ",
-        "Sun Nov  6 08:49:37 1994 GMT", "Sun, Nov  6 08:49:37 1994",
-        "Sunday Nov  6 08:49:37 1994", "Sun Nov 31 08:49:37 1994",
-        "Sun Nov  0 08:49:37 1994", "1290079655", "Thu, 18 Nov 2010 11:27:35 GMT\n",
+        "",
+        " Thu, 18 Nov 2010 11:27:35 GMT",
+        "Thu, 18 Nov 2010 11:27:35 GMT ",
+        "Thu, 18 Nov 2010 11:27:35 GMTx",
+        "Thu, 18 Nov 2010 11:27:35 UTC",
+        "Thu, 18 Nov 2010 11:27:35",
+        "Thx, 18 Nov 2010 11:27:35 GMT",
+        "thu, 18 Nov 2010 11:27:35 GMT",
+        "Thursday, 18 Nov 2010 11:27:35 GMT",
+        "Thu, 18 nov 2010 11:27:35 GMT",
+        "Thu, 18 Nox 2010 11:27:35 GMT",
+        "Thu, 18 November 2010 11:27:35 GMT",
+        "Thu, 8 Nov 2010 11:27:35 GMT",
+        "Thu, 18 Nov 10 11:27:35 GMT",
+        "Thu, 18 Nov 02010 11:27:35 GMT",
+        "Thu, 00 Nov 2010 11:27:35 GMT",
+        "Thu, 31 Nov 2010 11:27:35 GMT",
+        "Thu, 32 Jan 2010 11:27:35 GMT",
+        "Mon, 29 Feb 2010 11:27:35 GMT",
+        "Mon, 29 Feb 1900 11:27:35 GMT",
+        "Mon, 29 Feb 2100 11:27:35 GMT",
+        "Thu, 18 Nov 2010 24:00:00 GMT",
+        "Thu, 18 Nov 2010 11:60:35 GMT",
+        "Thu, 18 Nov 2010 11:27:60 GMT",
+        "Thu, 18 Nov 0000 11:27:35 GMT",
+        "Thu, 18 Nov 2010 1:27:35 GMT",
+        "Thu, 18 Nov 2010 11-27-35 GMT",
+        "Thu,18 Nov 2010 11:27:35 GMT",
+        "Thu, 18  Nov 2010 11:27:35 GMT",
+        "Thu, 18 Nov 2010 11:27:35 gmt",
+        "Thu, 18-Nov-2010 11:27:35 GMT",
+        "Sun, 06-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sunday, 06 Nov 94 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37",
+        "Sunday, 31-Feb-94 08:49:37 GMT",
+        "Sonday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov 6 08:49:37 1994",
+        "Sun Nov  6 08:49:37 94",
+        "Sun Nov  6 08:49:37 1994 ",
+        "Sun Nov  6 08:49:37 1994 GMT",
+        "Sun, Nov  6 08:49:37 1994",
+        "Sunday Nov  6 08:49:37 1994",
+        "Sun Nov 31 08:49:37 1994",
+        "Sun Nov  0 08:49:37 1994",
+        "1290079655",
+        "Thu, 18 Nov 2010 11:27:35 GMT\n",
     };
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -237,11 +265,11 @@ END_TEST
 START_TEST(test_parse_errors)
 {
     ck_raises("ngx.parse_tcp_time()",
-            "bad argument #1 to 'parse_tcp_time' (string expected, got no value)");
+              "bad argument #1 to 'parse_tcp_time' (string expected, got no value)");
     ck_raises("ngx.parse_tcp_time(nil)",
-            "bad argument #1 to 'parse_tcp_time' (string expected, got nil)");
+              "bad argument #1 to 'parse_tcp_time' (string expected, got nil)");
     ck_raises("ngx.parse_tcp_time(true)",
-            "bad argument #1 to 'parse_tcp_time' (string expected, got boolean)");
+              "bad argument #1 to 'parse_tcp_time' (string expected, got boolean)");
     ck_eval("return ngx.parse_tcp_time(1290079655)", "nil");
 }
 END_TEST

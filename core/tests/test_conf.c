@@ -32,7 +32,10 @@ static void write_corpus(const char *text, size_t n)
     if (!dir) return;
     snprintf(path, sizeof path, "%s/test_%04d.conf", dir, seq++);
     FILE *f = fopen(path, "w");
-    if (f) { fwrite(text, 1, n, f); fclose(f); }
+    if (f) {
+        fwrite(text, 1, n, f);
+        fclose(f);
+    }
 }
 
 /* Parses n bytes as "t.conf" (prefix /p/), then finishes: 0, or -1 with cf.err filled. */
@@ -56,7 +59,11 @@ static int parsef(const char *fmt, const char *arg)
     return parse(buf);
 }
 
-static void teardown(void) { conf_destroy(m); m = NULL; }
+static void teardown(void)
+{
+    conf_destroy(m);
+    m = NULL;
+}
 
 static void expect_ok(int rc, const char *text)
 {
@@ -74,16 +81,29 @@ static void expect_err(int rc, const char *text, const char *want)
 #define ERR(text, want) expect_err(parse(text), text, want)
 
 /* A table row: text (len 0 = strlen), and the exact error, or NULL for "accepted". */
-typedef struct { const char *text; size_t len; const char *err; } case_t;
-#define C(text, err) { text, 0, err }
-#define CB(text, err) { text, sizeof(text) - 1, err }    /* holds NUL bytes */
+typedef struct {
+    const char *text;
+    size_t len;
+    const char *err;
+} case_t;
+#define C(text, err) \
+    {                \
+        text, 0, err \
+    }
+#define CB(text, err)               \
+    {                               \
+        text, sizeof(text) - 1, err \
+    } /* holds NUL bytes */
 
 static void run_case(const case_t *c, const char *fmt)
 {
     char buf[2048];
     const char *text = c->text;
     size_t n = c->len ? c->len : strlen(c->text);
-    if (fmt) { n = (size_t)snprintf(buf, sizeof buf, fmt, c->text); text = buf; }
+    if (fmt) {
+        n = (size_t)snprintf(buf, sizeof buf, fmt, c->text);
+        text = buf;
+    }
     int rc = parse_n(text, n);
     if (c->err) expect_err(rc, text, c->err);
     else expect_ok(rc, text);
@@ -92,33 +112,35 @@ static void run_case(const case_t *c, const char *fmt)
 /* ---- lexer: [conf.lex.*] ------------------------------------------------------------------- */
 
 /* Word as written after lua_package_path (stored verbatim) -> the string the parser made of it. */
-static const struct { const char *word, *value; } words[] = {
+static const struct {
+    const char *word, *value;
+} words[] = {
     {"plain", "plain"},
-    {"\"a b;{}#c\"", "a b;{}#c"},              /* [conf.lex.quotes] */
+    {"\"a b;{}#c\"", "a b;{}#c"}, /* [conf.lex.quotes] */
     {"'a b;{}#c'", "a b;{}#c"},
     {"'a \"b\"'", "a \"b\""},
     {"\"a 'b'\"", "a 'b'"},
     {"''", ""},
     {"\"multi\nline\"", "multi\nline"},
-    {"\"a\\\"b\"", "a\"b"},                    /* [conf.lex.escapes] */
+    {"\"a\\\"b\"", "a\"b"}, /* [conf.lex.escapes] */
     {"'a\\'b'", "a'b"},
     {"\"a\\\\b\"", "a\\b"},
     {"'\\\\'", "\\"},
     {"\"a\\nb\\tc\\rd\"", "a\nb\tc\rd"},
     {"\"a\\xb\"", "a\\xb"},
     {"'\\$prefix'", "\\$prefix"},
-    {"a\\\"b", "a\"b"},                        /* the same escapes in unquoted words */
+    {"a\\\"b", "a\"b"}, /* the same escapes in unquoted words */
     {"a\\'b", "a'b"},
     {"a\\\\b", "a\\b"},
     {"a\\nb\\tc\\rd", "a\nb\tc\rd"},
     {"\\\"a", "\"a"},
-    {"a\\;b", "a\\;b"},                        /* escaped ';' '{' space: ordinary, both kept */
+    {"a\\;b", "a\\;b"}, /* escaped ';' '{' space: ordinary, both kept */
     {"a\\{b", "a\\{b"},
     {"a\\ b", "a\\ b"},
     {"a\\#b", "a\\#b"},
-    {"a}b", "a}b"},                            /* [conf.lex.words] '}' inside a word */
-    {"a#b", "a#b"},                            /* [conf.lex.comments] '#' inside a word */
-    {"a\"b\"c", "a\"b\"c"},                    /* a quote inside a word is ordinary */
+    {"a}b", "a}b"},         /* [conf.lex.words] '}' inside a word */
+    {"a#b", "a#b"},         /* [conf.lex.comments] '#' inside a word */
+    {"a\"b\"c", "a\"b\"c"}, /* a quote inside a word is ordinary */
     {"a'b", "a'b"},
 };
 
@@ -151,7 +173,7 @@ static const case_t lexer_ok[] = {
     C("'daemon' 'off';", NULL),
     C("daemon \"off\";master_process 'on' ;", NULL),
     C("tcp { init_by_lua 'a' ; }", NULL),
-    CB("# NUL \0 inside a comment\ndaemon off;", NULL),    /* [conf.lex.nul] */
+    CB("# NUL \0 inside a comment\ndaemon off;", NULL), /* [conf.lex.nul] */
     CB("daemon off; #\0\n", NULL),
 };
 
@@ -168,7 +190,7 @@ START_TEST(lexer_values_after_separators)
     ck_assert_int_eq(m->daemon, 0);
     OK("events{worker_connections 7;}");
     ck_assert_int_eq(m->worker_connections, 7);
-    OK("tcp { log_format f a'b' \"c d\" e\\ f; }");   /* a'b' is one word: a quote inside a word */
+    OK("tcp { log_format f a'b' \"c d\" e\\ f; }"); /* a'b' is one word: a quote inside a word */
     ck_assert_str_eq(m->tcp->formats->format, "a'b'c de\\ f");
 }
 END_TEST
@@ -210,7 +232,7 @@ static const case_t lexer_errors[] = {
     C("daemon\n{\n}", "directive \"daemon\" is not terminated by \";\" in t.conf:2"),
     C("events\n\n;", "directive \"events\" has no opening \"{\" in t.conf:3"),
     C("daemon on;\n\n}", "unexpected \"}\" in t.conf:3"),
-    C("tcp { lua_package_path /a/?.lua;; }", "unexpected \";\" in t.conf:1"),   /* ';' ends a word */
+    C("tcp { lua_package_path /a/?.lua;; }", "unexpected \";\" in t.conf:1"), /* ';' ends a word */
 };
 
 START_TEST(lexer_rejects) { run_case(&lexer_errors[_i], NULL); }
@@ -285,16 +307,40 @@ END_TEST
 
 /* ---- values: [conf.err.value], [conf.value.size], [conf.value.time] ------------------------ */
 
-static const struct { const char *text; long value; } sizes[] = {
-    {"0", 0}, {"1", 1}, {"512", 512}, {"007", 7},
-    {"1k", 1024}, {"1K", 1024}, {"4k", 4096}, {"1m", 1048576}, {"3M", 3145728},
-    {"1g", 1073741824L}, {"2G", 2147483648L},
+static const struct {
+    const char *text;
+    long value;
+} sizes[] = {
+    {"0", 0},
+    {"1", 1},
+    {"512", 512},
+    {"007", 7},
+    {"1k", 1024},
+    {"1K", 1024},
+    {"4k", 4096},
+    {"1m", 1048576},
+    {"3M", 3145728},
+    {"1g", 1073741824L},
+    {"2G", 2147483648L},
     {"8796093022207m", 8796093022207L * 1048576},
     {"9223372036854775807", 9223372036854775807L},
     /* not sizes */
-    {"", -1}, {"k", -1}, {"1kb", -1}, {"1t", -1}, {"1T", -1}, {"-1", -1}, {"+1", -1},
-    {"1.5k", -1}, {"1 k", -1}, {"k1", -1}, {"0x10", -1}, {"1kk", -1}, {"1mk", -1},
-    {"9223372036854775808", -1}, {"99999999999999999999", -1}, {"8796093022208m", -1},
+    {"", -1},
+    {"k", -1},
+    {"1kb", -1},
+    {"1t", -1},
+    {"1T", -1},
+    {"-1", -1},
+    {"+1", -1},
+    {"1.5k", -1},
+    {"1 k", -1},
+    {"k1", -1},
+    {"0x10", -1},
+    {"1kk", -1},
+    {"1mk", -1},
+    {"9223372036854775808", -1},
+    {"99999999999999999999", -1},
+    {"8796093022208m", -1},
     {"9999999999g", -1},
 };
 
@@ -316,23 +362,65 @@ END_TEST
 #define MIN (60 * SEC)
 #define HOUR (60 * MIN)
 #define DAY (24 * HOUR)
-static const struct { const char *text; long ms; } times[] = {
-    {"0", 0}, {"90", 90 * SEC}, {"500ms", 500}, {"0ms", 0}, {"5s", 5 * SEC}, {"2m", 2 * MIN},
-    {"3h", 3 * HOUR}, {"1d", DAY}, {"1w", 7 * DAY}, {"1M", 30 * DAY}, {"1y", 365 * DAY},
-    {"1h30m", HOUR + 30 * MIN}, {"1m30", MIN + 30 * SEC}, {"1h30", HOUR + 30 * SEC},
-    {"1s500ms", 1500}, {"1m1ms", MIN + 1}, {"2d12h", 2 * DAY + 12 * HOUR},
+static const struct {
+    const char *text;
+    long ms;
+} times[] = {
+    {"0", 0},
+    {"90", 90 * SEC},
+    {"500ms", 500},
+    {"0ms", 0},
+    {"5s", 5 * SEC},
+    {"2m", 2 * MIN},
+    {"3h", 3 * HOUR},
+    {"1d", DAY},
+    {"1w", 7 * DAY},
+    {"1M", 30 * DAY},
+    {"1y", 365 * DAY},
+    {"1h30m", HOUR + 30 * MIN},
+    {"1m30", MIN + 30 * SEC},
+    {"1h30", HOUR + 30 * SEC},
+    {"1s500ms", 1500},
+    {"1m1ms", MIN + 1},
+    {"2d12h", 2 * DAY + 12 * HOUR},
     {"1y1M1w1d1h1m1s1ms", 365 * DAY + 30 * DAY + 7 * DAY + DAY + HOUR + MIN + SEC + 1},
-    {"1y2", 365 * DAY + 2 * SEC}, {"00010s", 10 * SEC},
+    {"1y2", 365 * DAY + 2 * SEC},
+    {"00010s", 10 * SEC},
     {"106751991167", 106751991167L * SEC},
     /* not times: unit order, repeats, bare number not last, junk, overflow */
-    {"", -1}, {"s", -1}, {"ms", -1}, {"m1", -1}, {"1m1h", -1}, {"1s1m", -1}, {"1ms1s", -1},
-    {"1s1s", -1}, {"1h1h", -1}, {"1m1m", -1}, {"30s5", -1}, {"1ms5", -1}, {"1x", -1},
-    {"1S", -1}, {"1H", -1}, {"1D", -1}, {"1mn", -1}, {"1sec", -1}, {"-1s", -1}, {"+1s", -1},
-    {"1.5s", -1}, {"1 s", -1}, {"1ss", -1}, {"1mss", -1},
-    {"9223372036854775807ms", 9223372036854775807L}, {"9223372036854775808ms", -1},
-    {"9223372036854775", 9223372036854775000L}, {"9223372036854776", -1},
-    {"300000000y", -1}, {"292471209y", -1}, {"292471208y1y", -1},
-    {"292471208y", 292471208L * 365 * DAY}, {"292471208y8M", 292471208L * 365 * DAY + 240 * DAY},
+    {"", -1},
+    {"s", -1},
+    {"ms", -1},
+    {"m1", -1},
+    {"1m1h", -1},
+    {"1s1m", -1},
+    {"1ms1s", -1},
+    {"1s1s", -1},
+    {"1h1h", -1},
+    {"1m1m", -1},
+    {"30s5", -1},
+    {"1ms5", -1},
+    {"1x", -1},
+    {"1S", -1},
+    {"1H", -1},
+    {"1D", -1},
+    {"1mn", -1},
+    {"1sec", -1},
+    {"-1s", -1},
+    {"+1s", -1},
+    {"1.5s", -1},
+    {"1 s", -1},
+    {"1ss", -1},
+    {"1mss", -1},
+    {"9223372036854775807ms", 9223372036854775807L},
+    {"9223372036854775808ms", -1},
+    {"9223372036854775", 9223372036854775000L},
+    {"9223372036854776", -1},
+    {"300000000y", -1},
+    {"292471209y", -1},
+    {"292471208y1y", -1},
+    {"292471208y", 292471208L * 365 * DAY},
+    {"292471208y8M", 292471208L * 365 * DAY + 240 * DAY},
     {"292471208y9M", -1},
     {"99999999999999999999ms", -1},
 };
@@ -406,7 +494,7 @@ START_TEST(value_accepts)
     OK("daemon on; master_process off;");
     ck_assert_int_eq(m->daemon, 1);
     ck_assert_int_eq(m->master_process, 0);
-    OK("daemon OFF; master_process On;");                 /* nginx compares flags caselessly */
+    OK("daemon OFF; master_process On;"); /* nginx compares flags caselessly */
     ck_assert_int_eq(m->daemon, 0);
     ck_assert_int_eq(m->master_process, 1);
     OK("events { worker_connections 0010; }");
@@ -431,7 +519,7 @@ END_TEST
  * sample when the directive may repeat in one context, NULL when a repeat is "duplicate". */
 static const struct {
     const char *name;
-    int ctx, min, max;         /* max -1: unbounded */
+    int ctx, min, max; /* max -1: unbounded */
     const char *sample, *again;
 } spec_rows[] = {
     {"include", CTX_ANY, 1, 1, "include x", NULL},
@@ -529,7 +617,10 @@ START_TEST(table_contexts)
             snprintf(want, sizeof want, "\"%s\" directive is not allowed here in t.conf:1", name);
         else if (strcmp(name, "include") == 0)
             snprintf(want, sizeof want, "\"include\" is not available here in t.conf:1");
-        else { expect_ok(rc, text); continue; }
+        else {
+            expect_ok(rc, text);
+            continue;
+        }
         expect_err(rc, text, want);
     }
 }
@@ -553,7 +644,10 @@ START_TEST(table_duplicates)
         if (!(spec_rows[_i].ctx & contexts[c])) continue;
         snprintf(twice, sizeof twice, "%s%s %s", spec_rows[_i].sample, block ? "" : ";", again);
         in_context(text, sizeof text, contexts[c], name, twice);
-        if (spec_rows[_i].again) { expect_ok(parse(text), text); continue; }
+        if (spec_rows[_i].again) {
+            expect_ok(parse(text), text);
+            continue;
+        }
         snprintf(want, sizeof want, "\"%s\" directive is duplicate in t.conf:1", name);
         expect_err(parse(text), text, want);
     }
@@ -566,13 +660,13 @@ START_TEST(table_arity)
     const char *name = spec_rows[_i].name;
     int ctx = first_context(spec_rows[_i].ctx), block = spec_rows[_i].max == 0 && spec_rows[_i].min == 0;
     snprintf(want, sizeof want, "invalid number of arguments in \"%s\" directive in t.conf:1", name);
-    if (spec_rows[_i].min > 0) {                  /* one argument too few */
+    if (spec_rows[_i].min > 0) { /* one argument too few */
         for (int i = 0; i < spec_rows[_i].min - 1; i++) strcat(args, " a");
         snprintf(text, sizeof text, "%s%s", name, args);
         in_context(args, sizeof args, ctx, name, text);
         expect_err(parse(args), args, want);
     }
-    if (spec_rows[_i].max >= 0) {                 /* one argument too many */
+    if (spec_rows[_i].max >= 0) { /* one argument too many */
         args[0] = '\0';
         for (int i = 0; i < spec_rows[_i].max + 1; i++) strcat(args, " a");
         snprintf(text, sizeof text, "%s%s%s", name, args, block ? " {}" : "");
@@ -584,7 +678,11 @@ END_TEST
 
 /* ---- directives: each directive's own rules ------------------------------------------------ */
 
-static const struct { const char *text; const char *path; int level; } error_logs[] = {
+static const struct {
+    const char *text;
+    const char *path;
+    int level;
+} error_logs[] = {
     {"error_log stderr;", "stderr", LOG_ERR},
     {"error_log logs/e.log;", "/p/logs/e.log", LOG_ERR},
     {"error_log /var/log/e.log debug;", "/var/log/e.log", LOG_DEBUG},
@@ -620,7 +718,10 @@ END_TEST
 
 #define LISTEN_IN "tcp { server { protocol tcp_lua; process_by_lua x; listen %s; } }"
 
-static const struct { const char *arg, *text; int family; } listens[] = {
+static const struct {
+    const char *arg, *text;
+    int family;
+} listens[] = {
     {"80", "*:80", AF_INET},
     {"*:80", "*:80", AF_INET},
     {"127.0.0.1:6666", "127.0.0.1:6666", AF_INET},
@@ -639,7 +740,7 @@ START_TEST(dir_listen_addr)
     ck_assert_str_eq(l->text, listens[_i].text);
     ck_assert_int_eq(l->sa.ss_family, listens[_i].family);
     ck_assert_int_eq(l->salen, listens[_i].family == AF_INET ? sizeof(struct sockaddr_in)
-                                                            : sizeof(struct sockaddr_in6));
+                                                             : sizeof(struct sockaddr_in6));
     ck_assert_int_eq(l->backlog, 511);
     ck_assert_int_eq(l->so_keepalive, CONF_UNSET);
     ck_assert_int_eq(l->ipv6only, CONF_UNSET);
@@ -853,7 +954,7 @@ START_TEST(dir_access_rules)
     static const uint8_t v4_8[4] = {255, 0, 0, 0}, net10[4] = {10, 0, 0, 0}, host[4] = {192, 168, 1, 1};
     ck_assert_int_eq(r->family, AF_INET);
     ck_assert_int_eq(r->deny, 0);
-    ck_assert_mem_eq(r->addr, net10, 4);                  /* host bits are ignored */
+    ck_assert_mem_eq(r->addr, net10, 4); /* host bits are ignored */
     ck_assert_mem_eq(r->mask, v4_8, 4);
     r = r->next;
     ck_assert_int_eq(r->deny, 1);
@@ -871,7 +972,7 @@ START_TEST(dir_access_rules)
     ck_assert_uint_eq(r->addr[15], 1);
     ck_assert_uint_eq(r->mask[15], 0xff);
     r = r->next;
-    ck_assert_uint_eq(r->mask[0] | r->addr[0], 0);         /* /0 matches everything */
+    ck_assert_uint_eq(r->mask[0] | r->addr[0], 0); /* /0 matches everything */
     r = r->next;
     ck_assert_uint_eq(r->addr[3], 254);
     ck_assert_uint_eq(r->mask[3], 254);
@@ -910,7 +1011,7 @@ START_TEST(dir_log_format_access_log)
        "server { listen 3; protocol tcp_lua; process_by_lua x; access_log c.log default; }\n"
        "server { listen 4; protocol tcp_lua; process_by_lua x; access_log d.log; } }");
     const tcp_conf_t *t = m->tcp;
-    ck_assert_str_eq(t->formats->name, "a");                 /* file order */
+    ck_assert_str_eq(t->formats->name, "a"); /* file order */
     ck_assert_str_eq(t->formats->format, "$remote_addr [$msec]x");
     ck_assert_str_eq(t->formats->next->name, "b");
     ck_assert_str_eq(t->s.access_log, "/p/logs/a.log");
@@ -927,7 +1028,7 @@ START_TEST(dir_log_format_access_log)
     ck_assert_str_eq(s->s.access_log, "/p/d.log");
     ck_assert_str_eq(s->s.access_log_format, conf_default_log_format);
     ck_assert_str_eq(conf_default_log_format,
-        "$remote_addr $time_iso8601 $msec $request_time $connection $connection_requests $protocol");
+                     "$remote_addr $time_iso8601 $msec $request_time $connection $connection_requests $protocol");
 }
 END_TEST
 
@@ -948,7 +1049,10 @@ START_TEST(dir_shared_dict)
 {
     OK("tcp { lua_shared_dict a 8k; lua_shared_dict b 10m; lua_shared_dict c 8192; lua_shared_dict 'd e' 1g; }");
     const shdict_conf_t *d = m->tcp->shdicts;
-    static const struct { const char *name; long size; } want[] = {
+    static const struct {
+        const char *name;
+        long size;
+    } want[] = {
         {"a", 8192}, {"b", 10485760}, {"c", 8192}, {"d e", 1073741824L}};
     for (size_t i = 0; i < N(want); i++, d = d->next) {
         ck_assert_str_eq(d->name, want[i].name);
@@ -977,7 +1081,7 @@ START_TEST(dir_lua_code_and_paths)
     ck_assert_ptr_null(t->s.process->path);
     ck_assert_str_eq(t->servers->s.process->path, "/abs/x.lua");
     ck_assert_str_eq(t->servers->next->s.process->code, "return");
-    ck_assert_str_eq(t->servers->next->s.process->where, "=process_by_lua(t.conf:9)");  /* at ';' */
+    ck_assert_str_eq(t->servers->next->s.process->where, "=process_by_lua(t.conf:9)"); /* at ';' */
     OK("tcp { init_by_lua 'x = 1'; }");
     ck_assert_str_eq(m->tcp->init->code, "x = 1");
     ck_assert_str_eq(m->tcp->init->where, "=init_by_lua(t.conf:1)");
@@ -1047,7 +1151,7 @@ START_TEST(defaults_tcp_and_server)
     const tcp_conf_t *t = m->tcp;
     assert_srv_defaults(&t->s);
     assert_srv_defaults(&t->servers->s);
-    ck_assert_ptr_null(t->lua_package_path);      /* LUA_PATH or LuaJIT's, decided at start */
+    ck_assert_ptr_null(t->lua_package_path); /* LUA_PATH or LuaJIT's, decided at start */
     ck_assert_ptr_null(t->lua_package_cpath);
     ck_assert_ptr_null(t->shdicts);
     ck_assert_ptr_null(t->init);
@@ -1098,7 +1202,7 @@ START_TEST(merge_tcp_into_server)
     ck_assert_int_eq(a->resolver_valid, 9000);
     ck_assert_int_eq(a->resolver_ipv6, 0);
     ck_assert_ptr_null(a->access_log);
-    ck_assert_ptr_eq(a->process, t->s.process);            /* [dir.lua_code.tcp_level] */
+    ck_assert_ptr_eq(a->process, t->s.process); /* [dir.lua_code.tcp_level] */
     ck_assert_str_eq(a->process->code, "tcp level");
     /* b overrides some and inherits the rest */
     ck_assert_int_eq(b->read_timeout, 11000);
@@ -1109,10 +1213,10 @@ START_TEST(merge_tcp_into_server)
     ck_assert_int_eq(b->lua_code_cache, 0);
     ck_assert_str_eq(b->error_log->path, "/p/srv.log");
     ck_assert_int_eq(b->error_log->level, LOG_ERR);
-    ck_assert_int_eq(b->rules->deny, 1);                    /* replaces the tcp list whole */
+    ck_assert_int_eq(b->rules->deny, 1); /* replaces the tcp list whole */
     ck_assert_ptr_null(b->rules->next);
     ck_assert_str_eq(b->resolvers->s, "1.1.1.1");
-    ck_assert_int_eq(b->resolver_ipv6, 1);                  /* valid=, ipv6= belong to its own resolver */
+    ck_assert_int_eq(b->resolver_ipv6, 1); /* valid=, ipv6= belong to its own resolver */
     ck_assert_int_eq(b->resolver_valid, 0);
     ck_assert_str_eq(b->access_log, "/p/a.log");
     ck_assert_str_eq(b->process->code, "own");
@@ -1127,7 +1231,7 @@ START_TEST(merge_error_log_chain)
     ck_assert_ptr_eq(m->tcp->servers->s.error_log, m->error_log);
     ck_assert_str_eq(m->tcp->servers->s.error_log->path, "stderr");
     ck_assert_int_eq(m->tcp->servers->s.error_log->level, LOG_NOTICE);
-    OK("tcp { " SRV " } error_log late.log;");        /* main's, wherever it stands */
+    OK("tcp { " SRV " } error_log late.log;"); /* main's, wherever it stands */
     ck_assert_str_eq(m->tcp->servers->s.error_log->path, "/p/late.log");
 }
 END_TEST
@@ -1164,7 +1268,8 @@ static const case_t finish_errors[] = {
     /* accepted: other ports, other families, other addresses */
     C("tcp { server { protocol tcp_lua; process_by_lua x; listen 80; listen [::]:80; listen [::1]:81;\n"
       "listen 127.0.0.1:81; listen 127.0.0.2:81; listen 82; }\n"
-      "server { protocol tcp_lua; process_by_lua x; listen 83; listen [::1]:84 ipv6only=off; } }", NULL),
+      "server { protocol tcp_lua; process_by_lua x; listen 83; listen [::1]:84 ipv6only=off; } }",
+      NULL),
     C("tcp { process_by_lua x; server { listen 1; protocol tcp_lua; } server { listen 2; protocol tcp_lua; } }", NULL),
     C("tcp { process_by_lua_file x.lua; " SRV " }", NULL),
     C("tcp { }", NULL),
@@ -1200,7 +1305,9 @@ static void include_setup(void)
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st; (void)flag; (void)ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove(path);
 }
 
@@ -1262,7 +1369,8 @@ START_TEST(include_absolute_and_every_context)
     write_file("conf/inc/events.conf", "worker_connections 3;");
     write_file("conf/inc/srv.conf", "listen 1; protocol tcp_lua;");
     snprintf(text, sizeof text, "include %s/conf/inc/main.conf;\nevents { include inc/events.conf; }\n"
-             "tcp { process_by_lua x; server { include inc/srv.conf; } }", tmpdir);
+                                "tcp { process_by_lua x; server { include inc/srv.conf; } }",
+             tmpdir);
     expect_ok(load(text, NULL), text);
     ck_assert_int_eq(m->daemon, 0);
     ck_assert_int_eq(m->worker_connections, 3);
@@ -1350,7 +1458,7 @@ START_TEST(dump_round_trip)
     expect_ok(parse(dump_inputs[_i]), dump_inputs[_i]);
     char *first = dump_text();
     ck_assert_ptr_nonnull(strstr(first, "# effective configuration (defaults applied):\n"));
-    expect_ok(parse(first), first);                        /* the dump is configuration text */
+    expect_ok(parse(first), first); /* the dump is configuration text */
     char *second = dump_text();
     ck_assert_str_eq(second, first);
     free(first);
@@ -1363,14 +1471,25 @@ START_TEST(dump_shows_defaults)
     OK("tcp { " SRV " }");
     char *d = dump_text();
     static const char *const lines[] = {
-        "worker_processes 1;\n", "daemon on;\n", "master_process on;\n", "worker_shutdown_timeout 10s;\n",
-        "error_log /p/logs/error.log error;\n", "pid /p/logs/tcplua.pid;\n",
-        "    worker_connections 512;\n", "        listen *:1 backlog=511;\n",
-        "        protocol tcp_lua;\n", "        read_timeout 60s;\n", "        keepalive_timeout 0;\n",
-        "        session_pool_size 1k;\n", "        connection_pool_size 512;\n",
-        "        lua_socket_buffer_size 4k;\n", "        lua_socket_pool_size 30;\n",
-        "        tcp_nodelay on;\n", "        lua_check_client_abort off;\n",
-        "        access_log /p/logs/access_tcp.log default;\n", "        process_by_lua 'x';\n",
+        "worker_processes 1;\n",
+        "daemon on;\n",
+        "master_process on;\n",
+        "worker_shutdown_timeout 10s;\n",
+        "error_log /p/logs/error.log error;\n",
+        "pid /p/logs/tcplua.pid;\n",
+        "    worker_connections 512;\n",
+        "        listen *:1 backlog=511;\n",
+        "        protocol tcp_lua;\n",
+        "        read_timeout 60s;\n",
+        "        keepalive_timeout 0;\n",
+        "        session_pool_size 1k;\n",
+        "        connection_pool_size 512;\n",
+        "        lua_socket_buffer_size 4k;\n",
+        "        lua_socket_pool_size 30;\n",
+        "        tcp_nodelay on;\n",
+        "        lua_check_client_abort off;\n",
+        "        access_log /p/logs/access_tcp.log default;\n",
+        "        process_by_lua 'x';\n",
         "    resolver_timeout 30s;\n",
     };
     for (size_t i = 0; i < N(lines); i++)

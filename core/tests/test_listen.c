@@ -22,7 +22,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int fail_level = -1, fail_name = -1;
-static int failed_fd = -1;        /* the socket the refused option was set on */
+static int failed_fd = -1; /* the socket the refused option was set on */
 
 int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
@@ -85,7 +85,7 @@ typedef struct {
     int family;
     const char *options;
     int level, name;
-    const char *shown;         /* NULL: the option is not asked for, the start succeeds */
+    const char *shown; /* NULL: the option is not asked for, the start succeeds */
 } row_t;
 
 static const row_t rows[] = {
@@ -115,7 +115,7 @@ START_TEST(refused_option)
     const row_t *r = &rows[_i];
     char addr[64], err[256], want[256];
     int port = free_port(r->family);
-    if (port < 0 && r->family == AF_INET6) return;      /* no IPv6 loopback on this host */
+    if (port < 0 && r->family == AF_INET6) return; /* no IPv6 loopback on this host */
     ck_assert_int_gt(port, 0);
     int rc = open_with(r->addr, port, r->options, r->level, r->name, addr, err, sizeof err);
     if (!r->shown) {

@@ -224,8 +224,7 @@ START_TEST(grows_geometrically_to_max)
     char *p;
 
     while (recvbuf_len(&b) < max) {
-        p = recvbuf_space(&b, max - recvbuf_len(&b) < 100
-                              ? max - recvbuf_len(&b) : 100, max, &avail);
+        p = recvbuf_space(&b, max - recvbuf_len(&b) < 100 ? max - recvbuf_len(&b) : 100, max, &avail);
         ck_assert_ptr_nonnull(p);
         memset(p, 'x', avail);
         recvbuf_commit(&b, avail);

@@ -32,21 +32,21 @@ START_TEST(zones_are_kept_when_unchanged)
 
     main_conf_t *b = conf_of("tcp { lua_shared_dict a 8k; lua_shared_dict b 32k; lua_shared_dict c 8k; " SERVER " }");
     ck_assert_int_eq(shm_zones_open(b, &live, &next, err, sizeof err), 0);
-    ck_assert_ptr_eq(shm_zone_find(next, "a"), za);       /* same name and size: the same zone */
+    ck_assert_ptr_eq(shm_zone_find(next, "a"), za); /* same name and size: the same zone */
     ck_assert(!za->fresh && za->kept);
     ck_assert_str_eq(za->addr, "kept across reloads");
-    ck_assert(shm_zone_find(next, "b")->fresh);           /* resized: a new zone */
+    ck_assert(shm_zone_find(next, "b")->fresh); /* resized: a new zone */
     ck_assert(shm_zone_find(next, "c")->fresh);
-    ck_assert_ptr_eq(live, zb);                           /* left for the commit to unmap */
+    ck_assert_ptr_eq(live, zb); /* left for the commit to unmap */
     ck_assert_ptr_null(zb->next);
 
-    shm_zones_rollback(next, &live);                      /* a reload that failed later */
+    shm_zones_rollback(next, &live); /* a reload that failed later */
     ck_assert_ptr_eq(shm_zone_find(live, "a"), za);
     ck_assert_ptr_eq(shm_zone_find(live, "b"), zb);
     ck_assert_ptr_null(shm_zone_find(live, "c"));
     ck_assert_str_eq(za->addr, "kept across reloads");
 
-    ck_assert_int_eq(shm_zones_open(b, &live, &next, err, sizeof err), 0);   /* and commit */
+    ck_assert_int_eq(shm_zones_open(b, &live, &next, err, sizeof err), 0); /* and commit */
     shm_zones_free(live);
     ck_assert_str_eq(shm_zone_find(next, "a")->addr, "kept across reloads");
     shm_zones_free(next);

@@ -12,14 +12,26 @@
 #include "errstr.h"
 #include "tests/check_run.h"
 
-static int peer;               /* the test's end of the socketpair */
+static int peer; /* the test's end of the socketpair */
 static stream_t st;
 static int nread, nwrite, ntimeout;
 
-static void h_read(stream_t *s) { (void)s; nread++; }
-static void h_write(stream_t *s) { (void)s; nwrite++; }
-static void h_timeout(stream_t *s) { (void)s; ntimeout++; }
-static const stream_handler_t handler = { h_read, h_write, h_timeout };
+static void h_read(stream_t *s)
+{
+    (void)s;
+    nread++;
+}
+static void h_write(stream_t *s)
+{
+    (void)s;
+    nwrite++;
+}
+static void h_timeout(stream_t *s)
+{
+    (void)s;
+    ntimeout++;
+}
+static const stream_handler_t handler = {h_read, h_write, h_timeout};
 
 static void setup(void)
 {
@@ -60,8 +72,8 @@ START_TEST(fill_reads_what_is_there)
     send_peer("hello", 5);
     ck_assert_int_eq(stream_fill(&st, 1), 5);
     ck_assert_uint_eq(recvbuf_len(&st.in), 5);
-    ck_assert(st.drained);                       /* a short read: the kernel is empty */
-    ck_assert_int_eq(stream_fill(&st, 1), 0);    /* EAGAIN */
+    ck_assert(st.drained);                    /* a short read: the kernel is empty */
+    ck_assert_int_eq(stream_fill(&st, 1), 0); /* EAGAIN */
     ck_assert(!st.eof);
     ck_assert_ptr_null(st.err);
 }
@@ -75,7 +87,7 @@ START_TEST(fill_is_capped_by_in_max)
     send_peer(buf, sizeof buf);
     ssize_t got = 0, r;
     while ((r = stream_fill(&st, 1)) > 0) got += r;
-    ck_assert_int_eq(r, 0);                      /* full, not an error: flow control */
+    ck_assert_int_eq(r, 0); /* full, not an error: flow control */
     ck_assert_int_eq(got, 8192);
     ck_assert(!st.eof);
     recvbuf_consume(&st.in, 8192);
@@ -92,8 +104,8 @@ START_TEST(fill_sees_eof)
     st.drained = 0;
     ck_assert_int_eq(stream_fill(&st, 1), -1);
     ck_assert(st.eof);
-    ck_assert_ptr_null(st.err);                  /* a close is no error */
-    ck_assert_uint_eq(recvbuf_len(&st.in), 2);   /* what came before it is kept */
+    ck_assert_ptr_null(st.err);                /* a close is no error */
+    ck_assert_uint_eq(recvbuf_len(&st.in), 2); /* what came before it is kept */
 }
 END_TEST
 
@@ -107,7 +119,7 @@ START_TEST(read_events_reach_the_handler)
     stream_read(&st, 0);
     send_peer("y", 1);
     turn();
-    ck_assert_int_eq(nread, 1);                  /* not wanted: not reported */
+    ck_assert_int_eq(nread, 1); /* not wanted: not reported */
 }
 END_TEST
 
@@ -118,7 +130,7 @@ START_TEST(write_then_flush)
     ck_assert_uint_eq(stream_queued(&st), 5);
     ck_assert_int_eq(stream_flush(&st), 0);
     ck_assert_uint_eq(stream_queued(&st), 0);
-    ck_assert_ptr_null(st.out.data);             /* an idle stream holds no output memory */
+    ck_assert_ptr_null(st.out.data); /* an idle stream holds no output memory */
     char buf[8];
     ck_assert_int_eq(read(peer, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "abcde", 5), 0);
@@ -129,12 +141,14 @@ END_TEST
  * when writable, calling on_write, and every byte arrives once, in order. */
 START_TEST(partial_writes_resume_on_writable)
 {
-    enum { N = 1 << 20 };
+    enum {
+        N = 1 << 20
+    };
     char *data = malloc(N), *got = malloc(N);
     for (int i = 0; i < N; i++) data[i] = (char)(i * 7);
     ck_assert_int_eq(stream_write(&st, data, N), 0);
     ck_assert_int_eq(stream_flush(&st), 1);
-    ck_assert_uint_gt(st.out.off, 0);            /* sent bytes are skipped, not moved */
+    ck_assert_uint_gt(st.out.off, 0); /* sent bytes are skipped, not moved */
     size_t have = 0;
     while (have < N) {
         ssize_t r = read(peer, got + have, N - have);
@@ -157,12 +171,12 @@ START_TEST(send_queue_offset_amortises)
     memset(blk, 'q', sizeof blk);
     for (int i = 0; i < 4; i++) ck_assert_int_eq(stream_write(&st, blk, sizeof blk), 0);
     ck_assert_uint_eq(st.out.cap, 4096);
-    st.out.off = 1000;                           /* as after a partial send of 1000 bytes */
-    ck_assert_int_eq(stream_write(&st, blk, 500), 0);   /* head 1000 < 3000 live: grow */
+    st.out.off = 1000;                                /* as after a partial send of 1000 bytes */
+    ck_assert_int_eq(stream_write(&st, blk, 500), 0); /* head 1000 < 3000 live: grow */
     ck_assert_uint_eq(st.out.cap, 8192);
     ck_assert_uint_eq(st.out.off, 0);
     ck_assert_uint_eq(stream_queued(&st), 3500);
-    st.out.off = 3000;                           /* head 3000 >= 500 live: compact */
+    st.out.off = 3000; /* head 3000 >= 500 live: compact */
     ck_assert_int_eq(stream_write(&st, blk, 1000), 0);
     ck_assert_uint_eq(stream_queued(&st), 1500);
     ck_assert_uint_eq(st.out.cap, 8192);
@@ -177,7 +191,7 @@ START_TEST(write_error_is_closed)
     ck_assert_int_eq(stream_flush(&st), -1);
     ck_assert_str_eq(st.err, ERR_CLOSED);
     ck_assert_uint_eq(stream_queued(&st), 0);
-    ck_assert_int_eq(stream_flush(&st), -1);     /* sticky */
+    ck_assert_int_eq(stream_flush(&st), -1); /* sticky */
 }
 END_TEST
 
@@ -188,11 +202,11 @@ START_TEST(timeout_fires_once)
     run_until(&ntimeout, 1);
     ck_assert(st.timed_out);
     stream_timer(&st, -1);
-    ck_assert(st.timed_out);                     /* disarming keeps it for the owner */
+    ck_assert(st.timed_out); /* disarming keeps it for the owner */
     turn();
     ck_assert_int_eq(ntimeout, 1);
     stream_timer(&st, 1000);
-    ck_assert(!st.timed_out);                    /* re-arming clears it */
+    ck_assert(!st.timed_out); /* re-arming clears it */
 }
 END_TEST
 
@@ -214,8 +228,8 @@ START_TEST(detach_keeps_the_fd)
     int fd = stream_detach(&st);
     ck_assert_ptr_null(st.in.data);
     ck_assert_ptr_null(st.out.data);
-    ck_assert_int_ne(fcntl(fd, F_GETFD), -1);    /* still open: a pool may keep it */
-    stream_init(&st, fd, &handler, &st, 1024);   /* and reuse it */
+    ck_assert_int_ne(fcntl(fd, F_GETFD), -1);  /* still open: a pool may keep it */
+    stream_init(&st, fd, &handler, &st, 1024); /* and reuse it */
     ck_assert_int_eq(write(fd, "y", 1), 1);
 }
 END_TEST

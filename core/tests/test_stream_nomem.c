@@ -27,7 +27,7 @@ void block_free(void *p, size_t size)
 }
 
 static void nop(stream_t *s) { (void)s; }
-static const stream_handler_t handler = { nop, nop, nop };
+static const stream_handler_t handler = {nop, nop, nop};
 
 START_TEST(receive_buffer_failure_ends_the_stream)
 {
