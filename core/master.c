@@ -171,6 +171,47 @@ static void wait_workers(cycle_t *mt, sigset_t *none, unsigned kill_after)
     alarm(0);
 }
 
+/* Reload: new workers on the new configuration, then the old ones stop gracefully. */
+static void reload(cycle_t *mt)
+{
+    if (cycle_reload(mt) != 0) return;
+    generation++;
+    spawn_all(mt);
+    signal_workers(SIGQUIT, 1);
+}
+
+/* Acts on the signals that arrived; returns 1 once the master should exit. */
+static int on_signals(cycle_t *mt, sigset_t *none)
+{
+    if (sig_child) {
+        sig_child = 0;
+        reap(mt, 0);
+    }
+    if (sig_terminate) {
+        sig_terminate = 0;
+        signal_workers(SIGTERM, 0);
+        wait_workers(mt, none, KILL_AFTER_SEC);
+        return 1;
+    }
+    if (sig_quit) {
+        sig_quit = 0;
+        signal_workers(SIGQUIT, 0);
+        cycle_close_listeners(mt);
+        wait_workers(mt, none, 0);
+        return 1;
+    }
+    if (sig_reload) {
+        sig_reload = 0;
+        reload(mt);
+    }
+    if (sig_reopen) {
+        sig_reopen = 0;
+        vservers_reopen(mt->conf, mt->vs);
+        signal_workers(SIGUSR1, 0);
+    }
+    return 0;
+}
+
 int master_run(cycle_t *mt)
 {
     sigset_t blocked, none;
@@ -178,40 +219,10 @@ int master_run(cycle_t *mt)
     sigemptyset(&none);
     generation = 1;
     spawn_all(mt);
-    for (;;) {
+    do {
         sigsuspend(&none);
         clock_update();
-        if (sig_child) {
-            sig_child = 0;
-            reap(mt, 0);
-        }
-        if (sig_terminate) {
-            sig_terminate = 0;
-            signal_workers(SIGTERM, 0);
-            wait_workers(mt, &none, KILL_AFTER_SEC);
-            break;
-        }
-        if (sig_quit) {
-            sig_quit = 0;
-            signal_workers(SIGQUIT, 0);
-            cycle_close_listeners(mt);
-            wait_workers(mt, &none, 0);
-            break;
-        }
-        if (sig_reload) {
-            sig_reload = 0;
-            if (cycle_reload(mt) == 0) {
-                generation++;
-                spawn_all(mt);
-                signal_workers(SIGQUIT, 1);
-            }
-        }
-        if (sig_reopen) {
-            sig_reopen = 0;
-            vservers_reopen(mt->conf, mt->vs);
-            signal_workers(SIGUSR1, 0);
-        }
-    }
+    } while (!on_signals(mt, &none));
     free(workers);
     workers = NULL;
     nslots = 0;
