@@ -84,22 +84,6 @@ static int wake(session_t *ss)
     return ops->resume(ss, ss->co);
 }
 
-void session_light_end(session_t *ss)
-{
-    if (!ss->light_logged) accesslog_write(session_conn_of(ss));
-    ss->light_logged = 1;
-}
-
-/* The next light session begins when wait_next_request returns to the script. */
-void session_light_begin(session_t *ss)
-{
-    conn_t *c = session_conn_of(ss);
-    ss->light_logged = 0;
-    c->requests++;
-    c->session_start = clock_now();
-    c->bytes_sent = 0;
-}
-
 /* The one end path (app.h conn_end): runs once, whatever ended the session. */
 void session_end(conn_t *c)
 {

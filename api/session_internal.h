@@ -6,6 +6,8 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include "conn.h"
+#include "accesslog.h"
+#include "clock.h"
 
 typedef struct session session_t;
 
@@ -74,8 +76,22 @@ extern const wait_ops_t session_wait_exit;
 /* The resume() of waits whose call returns nothing (exit, sleep). */
 int session_no_results(session_t *ss, lua_State *L);
 
-/* Ends the current light session: its access-log line, once. */
-void session_light_end(session_t *ss);
+/* Ends the current light session: its access-log line, once. Inline: pipelined requests
+ * pass here once per message. */
+static inline void session_light_end(session_t *ss)
+{
+    conn_t *c = session_conn_of(ss);
+    if (!ss->light_logged && c->vs->access_fd >= 0) accesslog_write(c);
+    ss->light_logged = 1;
+}
+
 /* The next light session begins (wait_next_request returns to the script). */
-void session_light_begin(session_t *ss);
+static inline void session_light_begin(session_t *ss)
+{
+    conn_t *c = session_conn_of(ss);
+    ss->light_logged = 0;
+    c->requests++;
+    c->session_start = clock_now();
+    c->bytes_sent = 0;
+}
 #endif

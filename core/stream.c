@@ -116,12 +116,11 @@ ssize_t stream_fill(stream_t *s, size_t want)
     return -1;
 }
 
-/* Room for n more bytes: compacts when no more bytes move than were sent since the last
+/* Room for n more bytes when the tail is too short: compacts when no more bytes move than were sent since the last
  * compaction (amortised O(1) per byte), else doubles. */
 static int sendq_reserve(sendq_t *q, size_t n)
 {
     size_t live = q->len - q->off;
-    if (n <= q->cap - q->len) return 0;
     if (live + n > UINT32_MAX) return -1;
     if (q->off >= live && n <= q->cap - live) {
         memmove(q->data, q->data + q->off, live);
@@ -144,7 +143,7 @@ int stream_write(stream_t *s, const char *p, size_t n)
 {
     sendq_t *q = &s->out;
     if (n == 0) return 0;
-    if (sendq_reserve(q, n)) return -1;
+    if (n > q->cap - q->len && sendq_reserve(q, n)) return -1;
     memcpy(q->data + q->len, p, n);
     q->len += (uint32_t)n;
     return 0;
