@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh: tcplua and HAProxy's Lua TCP service against a C libev echo server, in one run.
+# bench/run.sh: tcplua, HAProxy's Lua TCP service and (optionally) OpenResty's stream-lua against a
+# C libev echo server, in one run.
 #
 # Measures, per the method in ../shared/bench/README.md:
 #   - server CPU per round trip (utime+stime of the single worker, /proc/PID/stat fields 14+15,
@@ -11,9 +12,11 @@
 #   - worker memory per idle keepalive connection (VmRSS before/after opening IDLE_CONNS
 #     connections that each did one request and now sit idle).
 # Servers are pinned to SERVER_CPU, the generator to GEN_CPU. Slices alternate evecho, tcplua,
-# (tcplua with access log,) HAProxy in every round. Nothing is installed or written outside a
-# temp dir, except that HAProxy is installed with apt-get when missing and running as root
-# (otherwise it is skipped).
+# (tcplua with access log,) HAProxy, stream-lua in every round. Nothing is installed or written
+# outside a temp dir, except that HAProxy is installed with apt-get when missing and running as
+# root (otherwise it is skipped). stream-lua runs only when STREAMLUA_NGINX names an nginx binary
+# (build one with ../shared/peers/build-streamlua.sh); it echoes the way tcplua's script does,
+# ngx.req.socket(true):receiveany(64) and send, and gets a "stream-lua" column in the tables.
 #
 # Usage: bench/run.sh            (from anywhere; about 3 minutes with the defaults)
 # Environment knobs:
@@ -21,6 +24,14 @@
 #   TCPLUA_BASE_BIN  a second tcplua binary (e.g. main before a change) measured in the same run,
 #                 slice by slice beside the first; a table of both ratios and the change follows
 #   SHARED_BENCH  pingpong.c, connrate.c and evecho.c  (default: <repo>/../shared/bench)
+#   STREAMLUA_NGINX  an nginx binary to run OpenResty's stream-lua with (e.g. /usr/sbin/nginx);
+#                 unset: stream-lua is skipped
+#   STREAMLUA_MODULE the stream-lua dynamic module to load_module (build-streamlua.sh prints it);
+#                 unset when stream-lua is compiled into STREAMLUA_NGINX
+#   STREAMLUA_STREAM_MODULE  ngx_stream_module.so to load first (default: <--modules-path of
+#                 nginx -V>/ngx_stream_module.so when that nginx has --with-stream=dynamic)
+#   STREAMLUA_LUA_PATH  lua_package_path, for lua-resty-core (default: Debian's
+#                 "/usr/share/lua/5.1/?.lua;;")
 #   SLICE=3 ROUNDS=3 IDLE_CONNS=5000 SERVER_CPU=0 GEN_CPU=1 NO_HAPROXY=1 NO_PERF=1 KEEP_TMP=1
 set -euo pipefail
 
@@ -129,6 +140,25 @@ else
     fi
 fi
 
+STREAMLUA=
+if [ -n "${STREAMLUA_NGINX:-}" ]; then
+    [ -x "$STREAMLUA_NGINX" ] || die "STREAMLUA_NGINX $STREAMLUA_NGINX is not executable"
+    [ -z "${STREAMLUA_MODULE:-}" ] || [ -f "$STREAMLUA_MODULE" ] || die "STREAMLUA_MODULE $STREAMLUA_MODULE not found"
+    STREAMLUA=$STREAMLUA_NGINX
+    if [ -z "${STREAMLUA_STREAM_MODULE+set}" ]; then   # Debian's nginx has the stream module dynamic
+        nvv=$("$STREAMLUA" -V 2>&1 || true)
+        STREAMLUA_STREAM_MODULE=
+        if [[ $nvv == *--with-stream=dynamic* ]]; then
+            mdir=$(printf '%s\n' "$nvv" | tr ' ' '\n' | sed -n 's/^--modules-path=//p' | head -1)
+            STREAMLUA_STREAM_MODULE=${mdir:-/usr/lib/nginx/modules}/ngx_stream_module.so
+        fi
+    fi
+    [ -z "$STREAMLUA_STREAM_MODULE" ] || [ -f "$STREAMLUA_STREAM_MODULE" ] \
+        || die "stream module $STREAMLUA_STREAM_MODULE not found (set STREAMLUA_STREAM_MODULE)"
+else
+    log "bench: STREAMLUA_NGINX not set, skipping OpenResty stream-lua"
+fi
+
 # ---------------------------------------------------------------- helpers
 USED_PORTS=" "
 free_port() {   # a random port with no listener, distinct from the ones already picked
@@ -179,6 +209,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 
 SERVERS=(evecho tcplua)
 [ -n "${TCPLUA_BASE_BIN:-}" ] && SERVERS+=(base)
 [ -n "$HAPROXY" ] && SERVERS+=(haproxy)
+[ -n "$STREAMLUA" ] && SERVERS+=(streamlua)
 declare -A PID PORT
 
 PORT[evecho]=$(free_port) || die "no free port"
@@ -224,8 +255,49 @@ if [ -n "$HAPROXY" ]; then
     [ -z "$(pgrep -P "${PID[haproxy]}" || true)" ] || die "haproxy forked; cannot find the single worker"
 fi
 
+if [ -n "$STREAMLUA" ]; then
+    # A single-process nginx (the process is the worker) in its own prefix under $TMP. The echo
+    # does the work of tcplua's script: receiveany(64) returns as soon as any bytes arrived, up
+    # to 64, like ngx.receive(64, 1). The read timeout only keeps a slow run from closing idle
+    # connections; the timer is armed per receive whatever its value, as tcplua's read_timeout is.
+    pfx=$TMP/streamlua-prefix
+    PORT[streamlua]=$(free_port) || die "no free port"
+    mkdir -p "$pfx/conf" "$pfx/logs"
+    {
+        [ -z "$STREAMLUA_STREAM_MODULE" ] || echo "load_module $STREAMLUA_STREAM_MODULE;"
+        [ -z "${STREAMLUA_MODULE:-}" ] || echo "load_module $STREAMLUA_MODULE;"
+        cat <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 20000; }
+stream {
+  lua_package_path "${STREAMLUA_LUA_PATH:-/usr/share/lua/5.1/?.lua;;}";
+  lua_socket_read_timeout 10m;
+  server { listen 127.0.0.1:${PORT[streamlua]}; access_log off;
+    content_by_lua_block {
+      local sock = assert(ngx.req.socket(true))
+      while true do
+        local d = sock:receiveany(64)
+        if not d then return end
+        if not sock:send(d) then return end
+      end
+    }
+  }
+}
+EOF
+    } >"$pfx/conf/bench.conf"
+    taskset -c "$SERVER_CPU" "$STREAMLUA" -p "$pfx/" -c conf/bench.conf -e stderr >"$TMP/streamlua.log" 2>&1 &
+    PID[streamlua]=$!; PIDS+=("$!")
+    wait_listen "${PID[streamlua]}" "${PORT[streamlua]}" "$TMP/streamlua.log"
+    [ -z "$(pgrep -P "${PID[streamlua]}" || true)" ] || die "nginx forked despite master_process off; cannot find the single worker"
+fi
+
 log "bench: $(date -u '+%F %T') UTC, $(nproc) CPUs, servers on CPU $SERVER_CPU, generator on CPU $GEN_CPU"
 log "bench: tcplua $TCPLUA_BIN (built $(date -u -r "$TCPLUA_BIN" '+%F %T'), repo HEAD $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))${HAPROXY:+, $("$HAPROXY" -v 2>/dev/null | awk 'NR == 1 { print $1, $2, $3 }')}"
+[ -z "$STREAMLUA" ] || log "bench: stream-lua $("$STREAMLUA" -v 2>&1 | sed 's/^nginx version: //') ($STREAMLUA)${STREAMLUA_MODULE:+ + $STREAMLUA_MODULE}"
 log "bench: ${MSG}-byte messages, $ROUNDS rounds of ${SLICE}s slices per workload, $IDLE_CONNS idle connections"
 
 connrate() {    # PORT CONNS SECONDS -> connrate's output line (a trip = a whole connection)
@@ -369,25 +441,28 @@ log "Server CPU per round trip (last rows: per connection) as a multiple of the 
 log "(median of $ROUNDS paired rounds), and worker memory per idle keepalive connection."
 log "Reference columns: ../shared/bench/README.md."
 log ""
-fmt='| %-40s | %10s | %8s | %8s | %13s | %17s | %11s |\n'
-printf "$fmt" "workload" "evecho" "tcplua" "HAProxy" "ref OpenResty" "ref 2015 module" "ref HAProxy"
-printf "$fmt" "---" "---" "---" "---" "---" "---" "---"
+fmt='| %-40s | %10s | %8s | %8s | %10s | %13s | %17s | %11s |\n'
+printf "$fmt" "workload" "evecho" "tcplua" "HAProxy" "stream-lua" "ref OpenResty" "ref 2015 module" "ref HAProxy"
+printf "$fmt" "---" "---" "---" "---" "---" "---" "---" "---"
 for w in "${!WL_NAME[@]}"; do
     e=$(abs_median "$w" evecho)
     t=$(ratio_median "$w" tcplua)
     if [ -n "$HAPROXY" ]; then h=$(printf '%.2fx' "$(ratio_median "$w" haproxy)"); else h="skipped"; fi
-    printf "$fmt" "${WL_NAME[$w]}" "$(printf '%.2f us' "$e")" "$(printf '%.2fx' "$t")" "$h" \
+    if [ -n "$STREAMLUA" ]; then o=$(printf '%.2fx' "$(ratio_median "$w" streamlua)"); else o="skipped"; fi
+    printf "$fmt" "${WL_NAME[$w]}" "$(printf '%.2f us' "$e")" "$(printf '%.2fx' "$t")" "$h" "$o" \
         "${REF_OR[$w]}" "${REF_2015[$w]}" "${REF_HAP[$w]}"
     if [ "${WL_TOOL[$w]}" = connrate ]; then
         printf "$fmt" "  same, tcplua default access log" "" "$(printf '%.2fx' "$(ratio_median "$w" tcplua-log)")" \
-            "" "" "" ""
+            "" "" "" "" ""
     fi
 done
 printf "$fmt" "KB per idle keepalive connection" "${MEM[evecho]} KB" "${MEM[tcplua]} KB" \
-    "$([ -n "$HAPROXY" ] && echo "${MEM[haproxy]} KB" || echo skipped)" "$REF_MEM_OR" "$REF_MEM_2015" "$REF_MEM_HAP"
+    "$([ -n "$HAPROXY" ] && echo "${MEM[haproxy]} KB" || echo skipped)" \
+    "$([ -n "$STREAMLUA" ] && echo "${MEM[streamlua]} KB" || echo skipped)" "$REF_MEM_OR" "$REF_MEM_2015" "$REF_MEM_HAP"
 if [ -n "$SC_EV" ]; then
     printf "$fmt" "syscalls per batch (16 pipelined)" "$(sc_total evecho)" "$(sc_total tcplua)" \
-        "$([ -n "$HAPROXY" ] && sc_total haproxy || echo skipped)" "" "" ""
+        "$([ -n "$HAPROXY" ] && sc_total haproxy || echo skipped)" \
+        "$([ -n "$STREAMLUA" ] && sc_total streamlua || echo skipped)" "" "" ""
 fi
 log "(evecho column: its absolute CPU per round trip or connection; reference C echo memory: $REF_MEM_C)"
 
@@ -413,7 +488,7 @@ if [ -n "${TCPLUA_BASE_BIN:-}" ]; then
 fi
 
 # Anything the servers logged at error level or worse is worth a look.
-for s in tcplua tcplua-log; do
+for s in tcplua tcplua-log ${STREAMLUA:+streamlua}; do
     if grep -qE '\[(error|crit|alert|emerg)\]' "$TMP/$s-prefix/logs/error.log" 2>/dev/null; then
         log ""
         log "bench: $s logged errors (first 5):"
