@@ -153,7 +153,10 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int ev)
     (void)w;
     (void)ev;
     for (vserver_t *vs = wvs; vs && !ev_is_active(&accesslog_timer); vs = vs->next)
-        if (vs->access_len) ev_timer_start(loop, &accesslog_timer);
+        if (vs->access_len) {
+            ev_timer_set(&accesslog_timer, ACCESSLOG_DELAY, 0.); /* a fired timer keeps no delay */
+            ev_timer_start(loop, &accesslog_timer);
+        }
     if (conn_shutting_down && conn_count() == 0) ev_break(loop, EVBREAK_ALL);
 }
 
@@ -224,7 +227,7 @@ int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
     ev_check_start(loop, &clock_watcher);
     ev_prepare_init(&flush_watcher, on_prepare);
     ev_prepare_start(loop, &flush_watcher);
-    ev_timer_init(&accesslog_timer, on_accesslog_due, ACCESSLOG_DELAY, 0.);
+    ev_init(&accesslog_timer, on_accesslog_due);
     ev_timer_init(&accept_pause, on_accept_pause_end, 0., 0.);
     start_signal(loop, &sig_term, on_stop, SIGTERM);
     start_signal(loop, &sig_int, on_stop, SIGINT);
