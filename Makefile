@@ -24,6 +24,8 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 CORE_CFLAGS = $(OPT) $(SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore
 CFLAGS  = $(CORE_CFLAGS) -Iapi $(LUA_CFLAGS)
 LDFLAGS = $(SAN)
+# Functions the Lua side calls through LuaJIT's FFI (ffi.C.tcplua_ffi_*): exported from the binary.
+FFI_LDFLAGS = -Wl,--export-dynamic-symbol=tcplua_ffi_*
 # Debian's libev ships no .pc file.
 CORE_LIBS = -lev -lm
 LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcares -lcrypto -lz
@@ -32,12 +34,14 @@ SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out core/main.c,$(wildcard core/*.c)))
-API_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard api/*.c))
+# Lua modules of the server (api/*.lua) ship inside the binary as C arrays (ci/lua2c.sh).
+LUA_MODS  := $(wildcard api/*.lua)
+API_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard api/*.c)) $(LUA_MODS:api/%.lua=$(BUILD)/gen/%_lua.o)
 UNIT_SRCS := $(wildcard core/tests/test_*.c api/tests/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o) $(LUA_MODS:api/%.lua=build-fuzz/gen/%_lua.o)
 
 .PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench clean
 all: $(BUILD)/tcplua
@@ -55,8 +59,16 @@ $(BUILD)/api/%.o: api/%.c $(wildcard core/*.h api/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tcplua: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tcplua: $(OBJS) $(LUA_MODS:api/%.lua=$(BUILD)/gen/%_lua.o)
+	$(CC) $(LDFLAGS) $(FFI_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/gen/%_lua.c: api/%.lua ci/lua2c.sh
+	@mkdir -p $(dir $@)
+	sh ci/lua2c.sh $< tcplua_lua_$* >$@
+$(BUILD)/gen/%_lua.o: $(BUILD)/gen/%_lua.c
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+build-fuzz/gen/%_lua.o: $(BUILD)/gen/%_lua.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -70,7 +82,7 @@ $(BUILD)/core/tests/test_%: core/tests/test_%.c $(BUILD)/libcore.a
 	$(CC) $(CORE_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS) $(CHECK_LIBS)
 $(BUILD)/api/tests/test_%: api/tests/test_%.c $(BUILD)/libapi.a $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libapi.a $(BUILD)/libcore.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(FFI_LDFLAGS) -o $@ $< $(BUILD)/libapi.a $(BUILD)/libcore.a $(LDLIBS) $(CHECK_LIBS)
 
 run: deps all
 	$(BUILD)/tcplua -p examples/ -c conf/tcplua.conf

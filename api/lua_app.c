@@ -17,8 +17,9 @@ static void inject_api(lua_State *L)
     api_string_inject(L);
 }
 
-static int cycle_init(main_conf_t *m, char *err, size_t errlen)
+static int cycle_init(main_conf_t *m, shm_zone_t *zones, char *err, size_t errlen)
 {
+    (void)zones;
     return vm_cycle_init(m, inject_api, err, errlen);
 }
 

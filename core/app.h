@@ -5,15 +5,17 @@
 #define TCPLUA_APP_H
 #include <stddef.h>
 #include "conf.h"
+#include "shm.h"
 
 struct conn;
 struct vserver;
 
 typedef struct app {
     size_t conn_size; /* bytes of application state in every connection */
-    /* Builds the application's state for configuration m and makes it current, keeping the
-     * previous one until commit (dropped) or rollback (current again). 0 or -1 + err. */
-    int (*cycle_init)(main_conf_t *m, char *err, size_t errlen);
+    /* Builds the application's state for configuration m and its shared-memory zones and
+     * makes it current, keeping the previous one until commit (dropped) or rollback (current
+     * again). 0 or -1 + err. */
+    int (*cycle_init)(main_conf_t *m, shm_zone_t *zones, char *err, size_t errlen);
     void (*cycle_commit)(void);
     void (*cycle_rollback)(void);
     void (*cycle_close)(void);

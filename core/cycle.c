@@ -16,7 +16,7 @@ int cycle_bring_up(cycle_t *cy, main_conf_t *m, char *err, size_t errlen)
     shm_zone_t *zones;
     if (listen_open_all(m, cy->ls, cy->nls, &ls, &nls, err, errlen)) return -1;
     if (shm_zones_open(m, &cy->zones, &zones, err, errlen)) goto undo_listen;
-    if (app->cycle_init(m, err, errlen)) goto undo_zones;
+    if (app->cycle_init(m, zones, err, errlen)) goto undo_zones;
     if (vservers_create(ls, nls, &vs, err, errlen)) goto undo_app;
     app->cycle_commit();
     if (cy->ls) listen_close_all(cy->ls, cy->nls, NULL, 0);

@@ -55,7 +55,7 @@ static void start(const char *code, const char *extra)
     ck_assert_msg(conf_parse(&cf, text, strlen(text), "t.conf") == 0 && conf_finish(&cf) == 0, "%s", cf.err);
     app = &lua_app;
     stream_loop = ev_default_loop(0);
-    ck_assert_msg(app->cycle_init(m, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(app->cycle_init(m, NULL, err, sizeof err) == 0, "%s", err);
     lua_register(vm_main(), "acquire", l_acquire);
     lua_register(vm_main(), "release", l_release);
     memset(&vs, 0, sizeof vs);
