@@ -43,7 +43,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o) $(LUA_MODS:api/%.lua=build-fuzz/gen/%_lua.o)
 
-.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench clean
+.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -135,6 +135,10 @@ fuzz: fuzz-build
 # CPU per round trip and memory per idle connection against a C echo server and HAProxy.
 bench: all
 	bash bench/run.sh
+
+# ngx.shared.DICT get/set/incr rates, zone overhead and two-worker incr against ngx_lua.
+bench-shdict: all
+	bash bench/shdict.sh
 
 # clang-format (style: .clang-format) over all C in core/ api/ fuzz/ bench/; file list in ci/format.sh.
 .PHONY: format format-check

@@ -6,11 +6,15 @@
 #define TCPLUA_API_H
 #include <lua.h>
 #include <lauxlib.h>
+#include "shm.h"
 
 void api_time_inject(lua_State *L);    /* api_time.c: time, now, utctime, ... */
 void api_string_inject(lua_State *L);  /* api_string.c: base64, md5, sha1, crc32, hmac */
 void api_log_inject(lua_State *L);     /* api_log.c: log, level constants, print */
 void api_output_inject(lua_State *L);  /* api_output.c: print, say */
 void api_session_inject(lua_State *L); /* api_session.c: receive, exit, sleep, wait_next_request */
+/* api_shdict.c: ngx.shared, one table per zone; -1 with the error on the stack if the
+ * embedded binding failed to load. */
+int api_shdict_inject(lua_State *L, shm_zone_t *zones);
 
 #endif

@@ -7,19 +7,23 @@
 #include "session_internal.h"
 #include "vm.h"
 
-/* Called with the `ngx` table on top of the stack of a new VM. */
-static void inject_api(lua_State *L)
+static shm_zone_t *new_zones; /* the zones of the configuration being brought up */
+
+/* Called with the `ngx` table on top of the stack of a new VM; -1 with an error message on
+ * the stack when a family could not be set up. */
+static int inject_api(lua_State *L)
 {
     api_output_inject(L);
     api_session_inject(L);
     api_log_inject(L);
     api_time_inject(L);
     api_string_inject(L);
+    return api_shdict_inject(L, new_zones);
 }
 
 static int cycle_init(main_conf_t *m, shm_zone_t *zones, char *err, size_t errlen)
 {
-    (void)zones;
+    new_zones = zones;
     return vm_cycle_init(m, inject_api, err, errlen);
 }
 

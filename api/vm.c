@@ -46,7 +46,7 @@ static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
 /* Builds a complete VM for m and makes it current; the previous one is kept until
  * vm_cycle_commit() or restored by vm_cycle_rollback(), so a reload that fails later
  * (a script that does not compile) leaves the old configuration's VM serving. */
-int vm_cycle_init(main_conf_t *m, void (*inject)(lua_State *L), char *err, size_t errlen)
+int vm_cycle_init(main_conf_t *m, int (*inject)(lua_State *L), char *err, size_t errlen)
 {
     lua_State *L = luaL_newstate();
     if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
@@ -55,7 +55,11 @@ int vm_cycle_init(main_conf_t *m, void (*inject)(lua_State *L), char *err, size_
     lua_pushnil(L); /* coroutines of its own would break the one yield protocol */
     lua_setglobal(L, "coroutine");
     lua_createtable(L, 0, 64);
-    inject(L);
+    if (inject(L)) {
+        snprintf(err, errlen, "failed to set up the ngx API: %s", lua_tostring(L, -1));
+        lua_close(L);
+        return -1;
+    }
     lua_setglobal(L, "ngx");
     int mt = env_metatable(L);
     if (run_init(L, m, err, errlen)) {

@@ -7,7 +7,7 @@
 lua_State *vm_main(void); /* the current VM */
 /* The app.h cycle hooks: build a VM for m (kept beside the previous until commit/rollback),
  * inject() filling its `ngx` table (on top of the stack). */
-int vm_cycle_init(main_conf_t *m, void (*inject)(lua_State *L), char *err, size_t errlen);
+int vm_cycle_init(main_conf_t *m, int (*inject)(lua_State *L), char *err, size_t errlen);
 void vm_cycle_commit(void);
 void vm_cycle_rollback(void);
 void vm_cycle_close(void);

@@ -3,10 +3,22 @@
 #include "cycle.h"
 #include "app.h"
 #include "log.h"
+#include "shdict.h"
 #include <stdio.h>
 #include <unistd.h>
 
 const app_t *app;
+
+/* Every zone holds one lua_shared_dict: formatted when fresh, attached when kept. */
+static int open_dicts(shm_zone_t *zones, char *err, size_t errlen)
+{
+    char why[256];
+    for (shm_zone_t *z = zones; z; z = z->next) {
+        z->data = shdict_open(z->addr, z->size, z->fresh, why, sizeof why);
+        if (!z->data) return snprintf(err, errlen, "lua_shared_dict \"%s\": %s", z->name, why), -1;
+    }
+    return 0;
+}
 
 int cycle_bring_up(cycle_t *cy, main_conf_t *m, char *err, size_t errlen)
 {
@@ -16,6 +28,7 @@ int cycle_bring_up(cycle_t *cy, main_conf_t *m, char *err, size_t errlen)
     shm_zone_t *zones;
     if (listen_open_all(m, cy->ls, cy->nls, &ls, &nls, err, errlen)) return -1;
     if (shm_zones_open(m, &cy->zones, &zones, err, errlen)) goto undo_listen;
+    if (open_dicts(zones, err, errlen)) goto undo_zones;
     if (app->cycle_init(m, zones, err, errlen)) goto undo_zones;
     if (vservers_create(ls, nls, &vs, err, errlen)) goto undo_app;
     app->cycle_commit();

@@ -12,6 +12,7 @@ typedef struct shm_zone {
     void *addr;
     unsigned fresh : 1; /* mapped by this bring-up: its user must initialise it */
     unsigned kept : 1;  /* taken over from the previous configuration */
+    void *data;         /* its user's handle (the dictionary, shdict_open) */
     struct shm_zone *next;
 } shm_zone_t;
 
