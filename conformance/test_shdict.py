@@ -100,7 +100,7 @@ def check(server, name):
         assert got == want, "%s:\n  got  %s\n  want %s (ngx_lua)" % (name, got, want)
 
 
-@spec("shdict.shared")
+@spec("shdict.shared", "shdict.reference")
 @pytest.mark.parametrize("name", probes("shared.", "dict.", "capacity.", "init.", "from_init."))
 def test_shared_table_and_contexts(server, name):
     """shdict.shared: ngx.shared.NAME is one table per lua_shared_dict (nil for another name),
@@ -108,14 +108,14 @@ def test_shared_table_and_contexts(server, name):
     check(server, name)
 
 
-@spec("shdict.get")
+@spec("shdict.get", "shdict.reference")
 @pytest.mark.parametrize("name", probes("get.", "get_stale."))
 def test_get(server, name):
     """shdict.get: get and get_stale return the value and non-zero flags as ngx_lua does."""
     check(server, name)
 
 
-@spec("shdict.value")
+@spec("shdict.value", "shdict.reference")
 @pytest.mark.parametrize("name", probes("value."))
 def test_value_types(server, name):
     """shdict.value: nil, booleans, numbers and strings round-trip; other types are
@@ -123,70 +123,70 @@ def test_value_types(server, name):
     check(server, name)
 
 
-@spec("shdict.store")
+@spec("shdict.store", "shdict.reference")
 @pytest.mark.parametrize("name", probes("set.", "safe_set.", "add.", "safe_add.", "replace.", "delete."))
 def test_store(server, name):
     """shdict.store: set/safe_set/add/safe_add/replace/delete results and errors."""
     check(server, name)
 
 
-@spec("shdict.key")
+@spec("shdict.key", "shdict.reference")
 @pytest.mark.parametrize("name", probes("key."))
 def test_keys(server, name):
     """shdict.key: nil, empty and over-long keys, keys of other types."""
     check(server, name)
 
 
-@spec("shdict.exptime")
+@spec("shdict.exptime", "shdict.reference")
 @pytest.mark.parametrize("name", probes("exptime.", "expiry."))
 def test_exptime_and_expiry(server, name):
     """shdict.exptime: exptime in seconds with millisecond precision; expired items."""
     check(server, name)
 
 
-@spec("shdict.flags")
+@spec("shdict.flags", "shdict.reference")
 @pytest.mark.parametrize("name", probes("flags."))
 def test_flags(server, name):
     """shdict.flags: user flags as a C int."""
     check(server, name)
 
 
-@spec("shdict.incr")
+@spec("shdict.incr", "shdict.reference")
 @pytest.mark.parametrize("name", probes("incr."))
 def test_incr(server, name):
     """shdict.incr: incr with and without init and init_ttl; its errors."""
     check(server, name)
 
 
-@spec("shdict.ttl")
+@spec("shdict.ttl", "shdict.reference")
 @pytest.mark.parametrize("name", probes("ttl.", "expire."))
 def test_ttl_and_expire(server, name):
     """shdict.ttl: ttl and expire."""
     check(server, name)
 
 
-@spec("shdict.flush")
+@spec("shdict.flush", "shdict.reference")
 @pytest.mark.parametrize("name", probes("flush_all.", "flush_expired."))
 def test_flush(server, name):
     """shdict.flush: flush_all and flush_expired."""
     check(server, name)
 
 
-@spec("shdict.get_keys")
+@spec("shdict.get_keys", "shdict.reference")
 @pytest.mark.parametrize("name", probes("get_keys."))
 def test_get_keys(server, name):
     """shdict.get_keys: least recently used first, expired left out, the limit."""
     check(server, name)
 
 
-@spec("shdict.list")
+@spec("shdict.list", "shdict.reference")
 @pytest.mark.parametrize("name", probes("list."))
 def test_lists(server, name):
     """shdict.list: lpush/rpush/lpop/rpop/llen."""
     check(server, name)
 
 
-@spec("shdict.self")
+@spec("shdict.self", "shdict.reference")
 @pytest.mark.parametrize("name", probes("dot.", "self."))
 def test_method_call_errors(server, name):
     """shdict.self: a method called with `.` instead of `:`, or on another table."""
