@@ -80,10 +80,10 @@ int shdict_store(shdict_t *d, int op, const char *key, size_t klen, int type, co
 
 /* get (get_stale = 0) and get_stale. On entry *str is a buffer of *slen bytes; a longer
  * string is copied into malloc'd memory (the caller frees it when *str changed). Sets *type,
- * *slen and *str (strings), *num (numbers; booleans as 0/1), *flags, and *is_stale (the item
- * had expired; only get_stale finds those). A list sets *type = SHD_TLIST and nothing else
- * (the binding's "value is a list"). SHD_NOT_FOUND (*type = SHD_TNIL) when missing or
- * expired; SHD_NO_MEMORY when the malloc failed. */
+ * *flags and *is_stale (the item had expired; only get_stale finds those) always (SHD_TNIL,
+ * 0, 0 when not found), and the value: *slen and *str (strings), *num (numbers; booleans as
+ * 0/1). A list sets no value (the binding's "value is a list"). SHD_NOT_FOUND when missing
+ * or expired; SHD_NO_MEMORY when the malloc failed. */
 int shdict_get(shdict_t *d, const char *key, size_t klen, int64_t now_ms, int get_stale, int *type, char **str,
                size_t *slen, double *num, uint32_t *flags, int *is_stale);
 

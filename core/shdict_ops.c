@@ -104,6 +104,8 @@ int shdict_get(shdict_t *d, const char *key, size_t klen, int64_t now_ms, int ge
     shd_ref_t r;
     int rc = SHD_OK;
     *type = SHD_TNIL;
+    *flags = 0;
+    *is_stale = 0; /* every out parameter but the value set on every path: none read unset */
     if (klen == 0 || klen > UINT16_MAX) return SHD_INVALID;
     uint64_t h = shd_hash(d, key, klen);
     shd_lock(d);
@@ -114,11 +116,10 @@ int shdict_get(shdict_t *d, const char *key, size_t klen, int64_t now_ms, int ge
     } else {
         shd_item_t *it = shd_item(d, r);
         *type = it->type;
-        if (it->type != SHD_TLIST) {
-            *flags = it->flags;
-            *is_stale = found == SHD_EXPIRED;
+        *flags = it->flags;
+        *is_stale = found == SHD_EXPIRED;
+        if (it->type != SHD_TLIST)
             rc = shd_read_value(d, r, shd_item_value_off(it), it->type, it->vlen, str, slen, num);
-        }
     }
     shd_unlock(d);
     return rc;

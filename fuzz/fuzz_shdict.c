@@ -109,7 +109,7 @@ static void op_get(run_t *r)
     size_t n = sizeof buf;
     double num;
     uint32_t flags;
-    int type, stale = 0, get_stale = (int)(byte(r) & 1); /* a list sets no stale */
+    int type, stale, get_stale = (int)(byte(r) & 1);
     int rc = shdict_get(r->d, r->key, r->klen, r->now, get_stale, &type, &s, &n, &num, &flags, &stale);
     if (rc != SHD_OK && rc != SHD_NOT_FOUND) fail("get result");
     if (rc == SHD_OK && stale && !get_stale) fail("stale value from get");
