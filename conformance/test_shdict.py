@@ -344,3 +344,50 @@ def test_worker_killed_while_writing(server):
     wait_workers(srv, 2)
     for _ in range(8):
         assert srv.connect(9).recv_until_close(5) == b"1\n"
+
+
+# The seed's own example (the 2015 module's README, test.lua): test_shm() on every request.
+SEED_TEST_SHM = """
+local test_shm = function()
+     local key = "x"
+     local value = "hello world"
+     local dogs = ngx.shared.db_lock
+     local shm_value = dogs:get(key)
+
+     if not shm_value then
+         local succ, err, forcible = dogs:set(key,value,10000)
+         ngx.log(ngx.INFO,tostring(succ)..","..tostring(err)..","..tostring(forcible))
+     end
+
+     local shm_value = dogs:get(key)
+     ngx.log(ngx.INFO,tostring(shm_value))
+end
+
+while true do
+     local data,r2,r3 = ngx.receive(10,6)
+     ngx.say("receive ret "..tostring(data).." "..tostring(r2).." "..tostring(r3))
+     if not data then
+          ngx.say("exit")
+          ngx.exit()
+     end
+   test_shm()
+    ngx.wait_next_request()
+end
+"""
+
+
+@spec("shdict.shared", "shdict.store", "shdict.get")
+def test_seed_test_shm_example(server):
+    """shdict.shared, shdict.store, shdict.get: the seed's test_shm() (lua_shared_dict
+    db_lock 100m): the first request sets "x" (logging true,nil,false) and both requests read
+    "hello world" back."""
+    srv = server(tcp=script_tcp(tcp_extra="lua_shared_dict db_lock 100m;"), files={"conf/t.lua": SEED_TEST_SHM})
+    c = srv.connect()
+    c.send(b"0123456789")
+    assert c.recv_line(5) == b"receive ret 0123456789 nil nil\n"
+    c.send(b"abcdef")
+    assert c.recv_line(5) == b"receive ret abcdef nil nil\n"
+    srv.wait_log(r"\[info\].*\[lua\] .*hello world.*\n(.|\n)*\[info\].*\[lua\] .*hello world")
+    log = srv.error_log()
+    assert len(re.findall(r"\[info\].*\[lua\] \S+ true,nil,false", log)) == 1, log[-2000:]
+    assert len(re.findall(r"\[info\].*\[lua\] \S+ hello world", log)) == 2, log[-2000:]
