@@ -109,6 +109,16 @@ local function get(zone, key, stale)
     return v
 end
 
+-- A value as the store takes it: type, string and its length, number; nil for other types.
+-- Booleans only when allowed (the lists hold numbers and strings).
+local function encode(value, booleans)
+    local t = type(value)
+    if t == "string" then return T_STRING, value, #value, 0 end
+    if t == "number" then return T_NUMBER, nil, 0, value end
+    if t == "boolean" and booleans then return T_BOOLEAN, nil, 0, value and 1 or 0 end
+    return nil
+end
+
 local function store(zone, op, key, value, exptime, flags)
     local d = check_zone(zone)
     if not exptime then
@@ -120,19 +130,13 @@ local function store(zone, op, key, value, exptime, flags)
     if key ~= nil and type(key) ~= "string" then key = tostring(key) end
     local err = key_error(key)
     if err then return nil, err end
-    local vt, str, slen, num = type(value), nil, 0, 0
-    if vt == "string" then
-        vt, str, slen = T_STRING, value, #value
-    elseif vt == "number" then
-        vt, num = T_NUMBER, value
-    elseif vt == "boolean" then
-        vt, num = T_BOOLEAN, value and 1 or 0
-    elseif value == nil then
+    local vt, str, slen, num = encode(value, true)
+    if value == nil then
         if op ~= SET and op ~= SAFE_SET then
             return false, "attempt to add or replace nil values", false
         end
-        vt = T_NIL
-    else
+        vt, slen, num = T_NIL, 0, 0
+    elseif not vt then
         return nil, "bad value type"
     end
     local rc = C.tcplua_ffi_shdict_store(d, op, key, #key, vt, str, slen, num, exptime * 1000, flags, forcible_p)
@@ -223,14 +227,8 @@ local function push(name, left, ...)
     key = list_key(name, key)
     local err = key_error(key)
     if err then return nil, err end
-    local vt, str, slen, num = type(value), nil, 0, 0
-    if vt == "string" then
-        vt, str, slen = T_STRING, value, #value
-    elseif vt == "number" then
-        vt, num = T_NUMBER, value
-    else
-        return nil, "bad value type"
-    end
+    local vt, str, slen, num = encode(value, false)
+    if not vt then return nil, "bad value type" end
     local rc = C.tcplua_ffi_shdict_push(d, key, #key, left, vt, str, slen, num, num_p)
     if rc ~= 0 then return nil, errors[rc] end
     return tonumber(num_p[0])
