@@ -103,7 +103,7 @@ static int sleep_event(session_t *ss, stream_t *s, int what)
     (void)ss;
     if (what == SESSION_TIMEOUT) return 1;
     if (what != SESSION_READ) return 0;
-    if (stream_fill(s, 1) < 0) return -1;
+    if (stream_fill(s, 1) < 0) return SESSION_ABORT;
     if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0); /* full: stop watching */
     return 0;
 }
@@ -126,10 +126,12 @@ static int l_sleep(lua_State *L)
 static int wait_event(session_t *ss, stream_t *s, int what)
 {
     (void)ss;
-    if (what == SESSION_TIMEOUT) return -1; /* keepalive_timeout: end without resuming */
+    /* keepalive_timeout, or the client closed its side: end without resuming, but deliver
+     * what the last light session printed first (a half-closed client still reads). */
+    if (what == SESSION_TIMEOUT) return SESSION_FINISH;
     if (what != SESSION_READ) return 0;
     ssize_t r = stream_fill(s, 1);
-    return r > 0 ? 1 : r < 0 ? -1
+    return r > 0 ? 1 : r < 0 ? SESSION_FINISH
                              : 0;
 }
 

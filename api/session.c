@@ -8,14 +8,19 @@
 #include "clock.h"
 #include "accesslog.h"
 
+/* The session whose coroutine is running. Not a pointer kept in the coroutine: a coroutine
+ * that a script made some other way (and kept past its session's end) must not lead an API
+ * call to a session that is gone; only the coroutine that run() resumed has a session. */
+static session_t *running;
+
 session_t *session_get_opt(lua_State *L)
 {
-    return lua_getexdata(L);
+    return running && running->co == L ? running : NULL;
 }
 
 session_t *session_get(lua_State *L)
 {
-    session_t *ss = lua_getexdata(L);
+    session_t *ss = session_get_opt(L);
     if (!ss) luaL_error(L, "API disabled in the context of init_by_lua*");
     return ss;
 }
@@ -97,7 +102,6 @@ void session_end(conn_t *c)
         ss->cleanups = cl->next;
         cl->fn(cl, ss);
     }
-    lua_setexdata(ss->co, NULL);
     luaL_unref(vm_main(), LUA_REGISTRYINDEX, ss->co_ref);
     ss->co = NULL;
 }
@@ -119,7 +123,10 @@ static void run(session_t *ss, int nargs)
 {
     conn_t *c = session_conn_of(ss);
     for (;;) {
+        session_t *outer = running;
+        running = ss;
         int status = lua_resume(ss->co, nargs);
+        running = outer;
         const wait_ops_t *ops = ss->wait.ops;
         if (status == LUA_YIELD && ops && ops != &session_wait_exit) {
             if (stream_flush(&c->stream) == 1 || !ops->on_write) return;
@@ -143,6 +150,10 @@ static void session_event(session_t *ss, stream_t *src, int what)
     if (!ops) return;
     int r = ops->event(ss, src, what);
     if (r == 0) return;
+    if (r == SESSION_FINISH) {
+        conn_finish(session_conn_of(ss));
+        return;
+    }
     if (r < 0) {
         conn_close(session_conn_of(ss));
         return;
@@ -162,7 +173,6 @@ void session_start(conn_t *c)
     c->stream.h = &client_handler;
     ss->co = lua_newthread(L);
     ss->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_setexdata(ss->co, ss);
     c->requests = 1;
     c->session_start = clock_now();
     if (vm_push_session_fn(c)) {

@@ -13,8 +13,9 @@ typedef struct session session_t;
 
 /* What a suspended call waits for. event() sees each event of an object the session waits
  * on (src: which stream; what: SESSION_READ/WRITE/TIMEOUT) and answers 0 keep waiting, 1
- * resume now, -1 end the session without resuming; cleanup() disarms what the call armed;
- * resume() pushes the call's results and returns their count. All three run from the
+ * resume now, SESSION_ABORT end the session and close at once (the client is gone), or
+ * SESSION_FINISH end it without resuming but deliver its output first; cleanup() disarms
+ * what the call armed; resume() pushes the call's results and returns their count. All three run from the
  * event loop (or the resume driver after a yield), never inside the API call itself. */
 typedef struct wait_ops {
     const char *name;
@@ -29,6 +30,10 @@ enum {
     SESSION_READ = 1,
     SESSION_WRITE,
     SESSION_TIMEOUT
+};
+enum {
+    SESSION_ABORT = -1,
+    SESSION_FINISH = -2
 };
 
 /* The one wait record: the operations, the object waited on (whose stream timer holds the

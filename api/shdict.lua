@@ -100,6 +100,7 @@ local function get(zone, key, stale)
     len_p[0] = BUF_SIZE
     local rc = C.tcplua_ffi_shdict_get(d, key, #key, stale, type_p, str_p, len_p, num_p, flags_p, stale_p)
     if rc == NOT_FOUND then return nil end
+    if rc ~= 0 then return nil, errors[rc] end
     local typ = type_p[0]
     if typ == T_LIST then return nil, "value is a list" end
     local v = fetch(typ)

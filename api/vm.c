@@ -54,6 +54,11 @@ int vm_cycle_init(main_conf_t *m, int (*inject)(lua_State *L), char *err, size_t
     vm_set_paths(L, m);
     lua_pushnil(L); /* coroutines of its own would break the one yield protocol */
     lua_setglobal(L, "coroutine");
+    lua_getglobal(L, "package"); /* nor through require "coroutine" */
+    lua_getfield(L, -1, "loaded");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "coroutine");
+    lua_pop(L, 2);
     lua_createtable(L, 0, 64);
     if (inject(L)) {
         snprintf(err, errlen, "failed to set up the ngx API: %s", lua_tostring(L, -1));

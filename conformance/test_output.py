@@ -6,11 +6,13 @@ log. Error cases print the message pcall caught; Lua may put "chunk:line: " firs
 patterns allow that prefix and nothing else.
 """
 import re
+import socket
 import time
 
 import pytest
 
 from tcplua_harness import cases
+from tcplua_harness.client import Client
 
 spec = pytest.mark.spec
 
@@ -355,3 +357,32 @@ def test_blocked_writer_does_not_block_others(server):
     other.send(b"o")
     assert other.recv_until_close() == b"served\n"
     assert blocked.recv_until_close(timeout=30) == b"z" * (512 * 65536)
+
+
+HALF_CLOSE_TCP = """
+server {
+    listen 127.0.0.1:@PORT0@ sndbuf=4k;
+    protocol tcp_lua;
+    process_by_lua_file conf/t.lua;
+}"""
+
+
+@pytest.mark.spec("output.flush")
+def test_half_closed_client_gets_everything(server):
+    """output.flush: "bytes printed by one session MUST reach the client in order and
+    complete." A client that half-closes (shutdown of its sending side, as `nc -N` does) while
+    the reply is still partly queued in the server, the script waiting in wait_next_request,
+    still gets every byte: the end of its input ends the session, not the session's output.
+    (Small socket buffers on both sides keep most of the 60000 bytes queued in the server.)"""
+    srv = server(tcp=HALF_CLOSE_TCP, files={
+        "conf/t.lua": 'local d = ngx.receive(1) ngx.print(string.rep("x", 60000)) ngx.wait_next_request()'})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    sock.connect(("127.0.0.1", srv.port))
+    c = Client(sock, "half-close")
+    c.send(b"x")
+    first = c.recv_some(5)          # the server flushed part of it: it waits now, the rest queued
+    c.shutdown_write()
+    rest = c.recv_until_close(10)
+    assert len(first) + len(rest) == 60000, "got %d of 60000 bytes" % (len(first) + len(rest))

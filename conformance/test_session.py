@@ -155,6 +155,16 @@ def test_coroutine_is_nil(server):
     assert srv.connect().recv_until_close() == b"nil\ntrue\n"
 
 
+@spec("session.coroutine_lib")
+def test_require_coroutine_fails(server):
+    """session.coroutine_lib: `require "coroutine"` MUST fail like the require of any missing
+    module (a coroutine made that way, kept in a shared table and resumed by a later session,
+    would run API calls on behalf of a session that has ended)."""
+    srv = serve(server, 'local ok, err = pcall(require, "coroutine") '
+                        'ngx.say(tostring(ok), " ", tostring(err):match("module \'coroutine\' not found") and "not found" or tostring(err))')
+    assert srv.connect().recv_until_close() == b"false not found\n"
+
+
 # -- session.end.return ----------------------------------------------------------------------------
 @spec("session.end.return")
 def test_return_delivers_everything_then_closes(server):

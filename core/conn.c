@@ -111,7 +111,7 @@ void conn_close_idle(void)
 {
     for (conn_t *c = live, *n; c; c = n) {
         n = c->next;
-        if (!c->closing && app->conn_idle(c)) conn_close(c);
+        if (!c->closing && app->conn_idle(c)) conn_finish(c); /* its last replies still go out */
     }
 }
 

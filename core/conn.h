@@ -52,6 +52,6 @@ long conn_timeout(long conf_ms); /* a configured timeout: 0 means none (-1) */
 int conn_count(void);
 int conn_numbers_share(void); /* before forking workers */
 void conn_close_all(void);
-void conn_close_idle(void); /* closes connections the application calls idle */
+void conn_close_idle(void); /* finishes connections the application calls idle */
 
 #endif

@@ -128,7 +128,7 @@ static int sendq_reserve(sendq_t *q, size_t n)
         q->len = (uint32_t)live;
         return 0;
     }
-    size_t cap = q->cap ? q->cap * 2 : BLOCK_SIZE; /* doubling pays for the copy */
+    size_t cap = q->cap ? (size_t)q->cap * 2 : BLOCK_SIZE; /* doubling pays for the copy */
     while (cap < live + n) cap *= 2;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
     char *d = block_alloc(cap);
