@@ -59,10 +59,13 @@ static void put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, i
 
 static int out_wait_event(session_t *ss, stream_t *s, int what)
 {
-    (void)ss;
     if (what == SESSION_TIMEOUT && !s->err) s->err = ERR_TIMEOUT;
     if (what == SESSION_TIMEOUT) return 1;
-    return what == SESSION_WRITE && (stream_queued(s) < OUT_HIGH || s->err);
+    if (what != SESSION_WRITE) return 0;
+    if (stream_queued(s) < OUT_HIGH || s->err) return 1;
+    /* As nginx, send_timeout bounds the time between two writes, not the whole wait. */
+    stream_timer(s, conn_timeout(session_conn_of(ss)->vs->conf->s.send_timeout));
+    return 0;
 }
 
 /* print's results: the bytes this call queued (wait.n1), or nil, err. */

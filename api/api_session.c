@@ -69,7 +69,7 @@ static int l_receive(lua_State *L)
     conn_t *c = session_conn_of(ss);
     stream_t *s = &c->stream;
     lua_Integer total = check_int(L, 1, 0);
-    long max = c->vs->conf->s.client_max_body_size;
+    long max = (long)s->in_max; /* client_max_body_size, at most what a receive buffer holds */
     if (total < 1) return luaL_argerror(L, 1, "total must be at least 1");
     if (total > max) {
         char msg[64];

@@ -22,6 +22,13 @@ session_t *session_get(lua_State *L)
 {
     session_t *ss = session_get_opt(L);
     if (!ss) luaL_error(L, "API disabled in the context of init_by_lua*");
+    /* While the script runs it waits for nothing, unless a call armed a wait and then could
+     * not yield (across a C function: a table.sort comparator) and the script caught that
+     * error: disarm it before the next call, or its watchers would fire for nobody. */
+    if (ss->wait.ops) {
+        if (ss->wait.ops->cleanup) ss->wait.ops->cleanup(ss);
+        ss->wait.ops = NULL;
+    }
     return ss;
 }
 

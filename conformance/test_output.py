@@ -386,3 +386,38 @@ def test_half_closed_client_gets_everything(server):
     c.shutdown_write()
     rest = c.recv_until_close(10)
     assert len(first) + len(rest) == 60000, "got %d of 60000 bytes" % (len(first) + len(rest))
+
+
+STEADY_TCP = """
+server {
+    listen 127.0.0.1:@PORT0@ sndbuf=16k;
+    protocol tcp_lua;
+    send_timeout 300ms;
+    process_by_lua_file conf/t.lua;
+}"""
+
+
+@spec("output.nodrop")
+def test_send_timeout_is_between_writes(server):
+    """output.nodrop: only when `send_timeout` passes without the client taking any byte
+    (the time between two successive writes, as nginx) does print return nil, "timeout". A
+    client that reads 16 KB every 50 ms takes 400 KB in over a second, four times send_timeout
+    (300ms), yet never leaves the server waiting 300 ms: the print succeeds."""
+    srv = server(tcp=STEADY_TCP, files={"conf/t.lua": 'local n, e = ngx.print(string.rep("y", 400000)) '
+                                                      'ngx.log(ngx.ERR, "print ", tostring(n), " ", tostring(e))'})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    sock.settimeout(5)
+    sock.connect(("127.0.0.1", srv.port))
+    got = 0
+    started = time.monotonic()
+    while got < 400000:
+        time.sleep(0.05)
+        chunk = sock.recv(16384)
+        if not chunk:
+            break
+        got += len(chunk)
+    sock.close()
+    assert got == 400000, "got %d of 400000 bytes" % got
+    assert time.monotonic() - started > 0.6, "the client read faster than planned; the case proves nothing"
+    srv.wait_log(r"print 400000 ok")

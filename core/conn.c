@@ -76,7 +76,12 @@ void conn_close(conn_t *c)
 /* The final flush: the stream now belongs to core again. */
 static void finish_write(stream_t *s)
 {
-    if (stream_queued(s) == 0 || s->err) conn_close(s->data);
+    conn_t *c = s->data;
+    if (stream_queued(s) == 0 || s->err) {
+        conn_close(c);
+        return;
+    }
+    stream_timer(s, conn_timeout(c->vs->conf->s.send_timeout)); /* between two writes, as nginx */
 }
 
 static void finish_timeout(stream_t *s)

@@ -31,16 +31,21 @@ static void io_update(stream_t *s, int write)
     ev_io_start(stream_loop, &s->io);
 }
 
-/* Writes before reads: a handler may end the stream's owner, so one kind per call. A read
- * that was ready too is reported again on the next turn (libev polls level-triggered). */
+/* The stream whose on_write handler is running: cleared by stream_detach, so on_io knows
+ * whether the handler ended the stream's owner before it reports a read of the same turn. */
+static stream_t *dispatching;
+
+/* Writes, then reads: both in one turn, or a steady writer would hold back every read. */
 static void on_io(struct ev_loop *l, ev_io *w, int revents)
 {
     stream_t *s = STREAM_OF(w, io);
     (void)l;
     if ((revents & EV_WRITE) && writing(s)) {
         stream_flush(s);
+        dispatching = s;
         if (s->h->on_write) s->h->on_write(s);
-        return;
+        if (dispatching != s) return; /* the handler closed it */
+        dispatching = NULL;
     }
     if (!(revents & EV_READ) || !s->reading) return;
     s->drained = 0;
@@ -75,6 +80,7 @@ static void sendq_free(sendq_t *q)
 
 int stream_detach(stream_t *s)
 {
+    if (dispatching == s) dispatching = NULL;
     ev_io_stop(stream_loop, &s->io);
     ev_timer_stop(stream_loop, &s->timer);
     recvbuf_free(&s->in);
