@@ -147,7 +147,7 @@ int tcplua_ffi_shdict_keys(void *d, int max)
     snap.n = 0;
     snap.failed = 0;
     int rc = shdict_get_keys(d, max < 0 ? 0 : max, now_ms(), snap_key, NULL);
-    return rc < 0 || snap.failed ? 0 : snap.n;
+    return rc < 0 || snap.failed ? -1 : snap.n; /* -1: no memory for the keys */
 }
 
 int tcplua_ffi_shdict_key(void *d, int i, const char **key, size_t *klen)

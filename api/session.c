@@ -13,6 +13,14 @@
  * call to a session that is gone; only the coroutine that run() resumed has a session. */
 static session_t *running;
 
+/* Disarms whatever the session waits for (nothing when it waits for nothing). */
+static void wait_clear(session_t *ss)
+{
+    const wait_ops_t *ops = ss->wait.ops;
+    ss->wait.ops = NULL;
+    if (ops && ops->cleanup) ops->cleanup(ss);
+}
+
 session_t *session_get_opt(lua_State *L)
 {
     return running && running->co == L ? running : NULL;
@@ -25,10 +33,7 @@ session_t *session_get(lua_State *L)
     /* While the script runs it waits for nothing, unless a call armed a wait and then could
      * not yield (across a C function: a table.sort comparator) and the script caught that
      * error: disarm it before the next call, or its watchers would fire for nobody. */
-    if (ss->wait.ops) {
-        if (ss->wait.ops->cleanup) ss->wait.ops->cleanup(ss);
-        ss->wait.ops = NULL;
-    }
+    wait_clear(ss);
     return ss;
 }
 
@@ -91,8 +96,7 @@ const wait_ops_t session_wait_exit = {"exit", 0, 0, exit_event, NULL, session_no
 static int wake(session_t *ss)
 {
     const wait_ops_t *ops = ss->wait.ops;
-    if (ops->cleanup) ops->cleanup(ss);
-    ss->wait.ops = NULL;
+    wait_clear(ss);
     return ops->resume(ss, ss->co);
 }
 
@@ -101,8 +105,7 @@ void session_end(conn_t *c)
 {
     session_t *ss = session_of(c);
     if (!ss->co) return; /* never started (refused by allow/deny) or already ended */
-    if (ss->wait.ops && ss->wait.ops->cleanup) ss->wait.ops->cleanup(ss);
-    ss->wait.ops = NULL;
+    wait_clear(ss);
     session_light_end(ss);
     while (ss->cleanups) {
         session_cleanup_t *cl = ss->cleanups;

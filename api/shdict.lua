@@ -311,6 +311,7 @@ end
 function methods.get_keys(...)
     local d, max = count_arg("get_keys", ...)
     local n = C.tcplua_ffi_shdict_keys(d, max or 1024)
+    if n < 0 then error("no memory", 2) end
     local keys = {}
     for i = 0, n - 1 do
         C.tcplua_ffi_shdict_key(d, i, key_p, len_p)

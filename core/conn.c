@@ -96,7 +96,6 @@ void conn_finish(conn_t *c)
     app->conn_end(c);
     c->closing = 1;
     c->stream.h = &finish_handler;
-    c->stream.data = c;
     stream_read(&c->stream, 0);
     if (stream_flush(&c->stream) != 1) {
         conn_close(c);
