@@ -19,7 +19,7 @@ static int type_error(lua_State *L, const char *fn, int arg, int idx)
 /* Appends the text of the value at idx (arrays recurse in order 1..n) and counts its bytes;
  * with out == NULL it only checks the types, so a bad argument raises before anything of
  * the call is queued. */
-static void put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, int depth, size_t *bytes)
+void api_put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, int depth, size_t *bytes)
 {
     size_t n;
     const char *s;
@@ -44,7 +44,7 @@ static void put(lua_State *L, stream_t *out, const char *fn, int idx, int arg, i
         int len = (int)lua_objlen(L, idx);
         for (int i = 1; i <= len; i++) {
             lua_rawgeti(L, idx, i);
-            put(L, out, fn, lua_gettop(L), arg, depth + 1, bytes);
+            api_put(L, out, fn, lua_gettop(L), arg, depth + 1, bytes);
             lua_pop(L, 1);
         }
         return;
@@ -89,10 +89,10 @@ static int output(lua_State *L, int newline)
     const char *fn = newline ? "say" : "print";
     int top = lua_gettop(L);
     size_t bytes = 0;
-    for (int i = 1; i <= top; i++) put(L, NULL, fn, i, i, 0, &bytes);
+    for (int i = 1; i <= top; i++) api_put(L, NULL, fn, i, i, 0, &bytes);
     if (s->err) return session_fail(L, s->err, NULL, 0, 0);
     bytes = 0;
-    for (int i = 1; i <= top; i++) put(L, s, fn, i, i, 0, &bytes);
+    for (int i = 1; i <= top; i++) api_put(L, s, fn, i, i, 0, &bytes);
     if (newline) {
         if (stream_write(s, "\n", 1)) return luaL_error(L, ERR_NOMEM);
         bytes++;

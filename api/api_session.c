@@ -100,12 +100,8 @@ static int l_exit(lua_State *L)
  * for later receives, a close ends the session at once. */
 static int sleep_event(session_t *ss, stream_t *s, int what)
 {
-    (void)ss;
     if (what == SESSION_TIMEOUT) return 1;
-    if (what != SESSION_READ) return 0;
-    if (stream_fill(s, 1) < 0) return SESSION_ABORT;
-    if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0); /* full: stop watching */
-    return 0;
+    return session_client_event(ss, s, what);
 }
 
 static const wait_ops_t wait_sleep = {"sleep", 0, 0, sleep_event, session_wait_cleanup, session_no_results};
@@ -117,7 +113,7 @@ static int l_sleep(lua_State *L)
     lua_Number sec = luaL_checknumber(L, 1);
     if (!(sec >= 0) || sec > 1e9) return luaL_argerror(L, 1, "invalid sleep duration");
     stream_timer(&c->stream, (long)floor(sec * 1000 + 0.5));
-    if (c->vs->conf->s.lua_check_client_abort && !c->stream.eof) stream_read(&c->stream, 1);
+    session_watch_client(ss);
     return session_yield(L, ss, &wait_sleep, &c->stream);
 }
 

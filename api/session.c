@@ -154,7 +154,7 @@ static void run(session_t *ss, int nargs)
 }
 
 /* An event of a stream the session waits on. */
-static void session_event(session_t *ss, stream_t *src, int what)
+void session_event(session_t *ss, stream_t *src, int what)
 {
     const wait_ops_t *ops = ss->wait.ops;
     if (!ops) return;
@@ -169,6 +169,21 @@ static void session_event(session_t *ss, stream_t *src, int what)
         return;
     }
     run(ss, wake(ss));
+}
+
+int session_client_event(session_t *ss, stream_t *s, int what)
+{
+    (void)ss;
+    if (what != SESSION_READ) return 0;
+    if (stream_fill(s, 1) < 0) return SESSION_ABORT;
+    if (recvbuf_len(&s->in) >= s->in_max) stream_read(s, 0); /* full: stop watching */
+    return 0;
+}
+
+void session_watch_client(session_t *ss)
+{
+    conn_t *c = session_conn_of(ss);
+    if (c->vs->conf->s.lua_check_client_abort && !c->stream.eof) stream_read(&c->stream, 1);
 }
 
 static void client_read(stream_t *s) { session_event(session_of(s->data), s, SESSION_READ); }

@@ -77,6 +77,16 @@ int session_fail(lua_State *L, const char *err, const char *partial, size_t plen
 void session_cleanup_add(session_t *ss, session_cleanup_t *cl);
 void session_cleanup_remove(session_t *ss, session_cleanup_t *cl);
 
+/* Delivers an event of a stream (src; NULL for an event of no stream, such as a finished
+ * DNS query) to the session's wait: resumes, ends or leaves the session waiting. */
+void session_event(session_t *ss, stream_t *src, int what);
+/* With lua_check_client_abort on, a session waiting on something else watches its client:
+ * session_watch_client() arms that, and the wait's event() hands client events to
+ * session_client_event(), which buffers data for later receives and answers SESSION_ABORT
+ * when the client closed. session_wait_cleanup() disarms it. */
+void session_watch_client(session_t *ss);
+int session_client_event(session_t *ss, stream_t *s, int what);
+
 extern const wait_ops_t session_wait_exit;
 /* The resume() of waits whose call returns nothing (exit, sleep). */
 int session_no_results(session_t *ss, lua_State *L);

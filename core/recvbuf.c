@@ -128,3 +128,21 @@ void recvbuf_consume(recvbuf_t *b, size_t n)
     if (b->start == b->end)
         recvbuf_free(b);
 }
+
+long recvbuf_find(const recvbuf_t *b, const char *pat, size_t plen, size_t *safe)
+{
+    size_t len = recvbuf_len(b);
+    const char *p = len ? b->data + b->start : "";
+    const char *hit = plen && len >= plen ? memmem(p, len, pat, plen) : NULL;
+    if (hit) {
+        *safe = (size_t)(hit - p);
+        return (long)(hit - p);
+    }
+    *safe = len;
+    for (size_t i = len >= plen ? len - plen + 1 : 0; i < len; i++)
+        if (memcmp(p + i, pat, len - i) == 0) {
+            *safe = i;
+            break;
+        }
+    return -1;
+}

@@ -52,6 +52,12 @@ size_t recvbuf_len(const recvbuf_t *b);
 int recvbuf_peek(const recvbuf_t *b, size_t total, size_t atleast,
                  const char **out, size_t *outlen);
 
+/* The first occurrence of pat (plen >= 1) in the buffered bytes: its offset, or -1. With
+ * *safe it also tells how many leading bytes cannot be part of any occurrence that more
+ * data could complete (all but the longest tail that is a proper prefix of pat): what a
+ * cosocket's receiveuntil may hand out before it has seen the pattern. */
+long recvbuf_find(const recvbuf_t *b, const char *pat, size_t plen, size_t *safe);
+
 /* Drops the first n (<= len) bytes; frees the buffer once it is empty. */
 void recvbuf_consume(recvbuf_t *b, size_t n);
 

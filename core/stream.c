@@ -118,6 +118,7 @@ ssize_t stream_fill(stream_t *s, size_t want)
     if (r > 0) return r;
     if (r < 0 && (e == EAGAIN || e == EWOULDBLOCK)) return 0;
     s->eof = 1;
+    s->reset = r < 0 && e == ECONNRESET;
     if (r < 0 && e != ECONNRESET && !s->err) s->err = io_error(e);
     return -1;
 }
@@ -178,6 +179,8 @@ void stream_read(stream_t *s, int on)
     s->reading = on != 0;
     io_update(s, writing(s));
 }
+
+void stream_want_write(stream_t *s) { io_update(s, 1); }
 
 void stream_timer(stream_t *s, long ms)
 {

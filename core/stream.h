@@ -42,6 +42,7 @@ struct stream {
     unsigned drained : 1;   /* the last read got less than asked: skip reading until readable */
     unsigned timed_out : 1; /* the deadline passed since it was last armed */
     unsigned reading : 1;   /* the owner wants on_read */
+    unsigned reset : 1;     /* the eof was a reset (ECONNRESET) */
 };
 
 extern struct ev_loop *stream_loop;
@@ -68,6 +69,9 @@ static inline size_t stream_queued(const stream_t *s) { return s->out.len - s->o
 int stream_flush(stream_t *s);
 
 void stream_read(stream_t *s, int on);   /* want on_read or not */
+/* Wants on_write once the socket is writable even with nothing queued: the end of a
+ * non-blocking connect(). */
+void stream_want_write(stream_t *s);
 void stream_timer(stream_t *s, long ms); /* ms < 0 disarms; arming clears timed_out */
 
 #endif

@@ -4,6 +4,8 @@
 #include "vserver.h"
 #include "app.h"
 #include "accesslog.h"
+#include "resolver.h"
+#include "stream.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,17 @@ static void vserver_free(vserver_t *vs)
     if (vs->access_fd >= 0) close(vs->access_fd);
     free(vs->access_buf);
     free(vs->access_ops);
+    if (vs->resolver) resolver_destroy(vs->resolver);
     free(vs);
+}
+
+resolver_t *vserver_resolver(vserver_t *vs, char *err, size_t errlen)
+{
+    const srv_conf_t *s = &vs->conf->s;
+    if (!vs->resolver && s->resolvers)
+        vs->resolver = resolver_create(stream_loop, s->resolvers, s->resolver_timeout, s->resolver_valid,
+                                       s->resolver_ipv6, err, errlen);
+    return vs->resolver;
 }
 
 int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t errlen)

@@ -15,11 +15,15 @@ typedef struct vserver {
     size_t access_len, access_cap;
     struct accesslog_op *access_ops; /* the compiled log_format (accesslog.c) */
     int app_ref;                     /* the application's handle for this server (its script) */
+    struct resolver *resolver;       /* made on first use (vserver_resolver) */
     struct vserver *next;
 } vserver_t;
 
 int vservers_create(listener_t *ls, int nls, vserver_t **list, char *err, size_t errlen);
 void vservers_destroy(vserver_t *list);
+/* The server's resolver (its `resolver` directive), made on first use in this process;
+ * NULL with err when it has none or it could not be made. */
+struct resolver *vserver_resolver(vserver_t *vs, char *err, size_t errlen);
 /* USR1: the main error log, then each server's error and access logs. */
 void vservers_reopen(const main_conf_t *m, vserver_t *list);
 #endif

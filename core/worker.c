@@ -3,6 +3,7 @@
  * writes batched at most 100 ms late, the accept pause when descriptors run out, and the worker's
  * signals: TERM/INT stop now, QUIT stops gracefully, USR1 reopens logs. */
 #include "worker.h"
+#include "kpool.h"
 #include "clock.h"
 #include "app.h"
 #include "accesslog.h"
@@ -189,6 +190,7 @@ static void on_quit(struct ev_loop *loop, ev_signal *w, int ev)
         wls[i].fd = -1;
     }
     conn_close_idle();
+    kpool_close_all(); /* idle upstreams hold no session: they go now */
     ev_timer_init(&shutdown_timer, on_shutdown_timeout, (double)wconf->worker_shutdown_timeout / 1000.0, 0.);
     ev_timer_start(loop, &shutdown_timer);
 }
@@ -240,6 +242,7 @@ int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
     }
     ev_run(loop, 0);
     conn_close_all();
+    kpool_close_all();
     for (vserver_t *v = vs; v; v = v->next) accesslog_flush(v);
     return 0;
 }

@@ -1,0 +1,64 @@
+/* socket.h: the cosocket object (ngx.socket.tcp) shared by api_socket.c (the object,
+ * connect, pools, options, close) and api_socket_io.c (send, receive, receiveuntil).
+ * A cosocket is a byte stream owned by one session: its stream's events go to that
+ * session's wait record (session_event with src = the cosocket's stream), and a session
+ * cleanup closes it on every way the session ends. */
+#ifndef TCPLUA_SOCKET_H
+#define TCPLUA_SOCKET_H
+#include "session_internal.h"
+#include <sys/socket.h>
+
+enum {
+    CS_CLOSED,     /* never connected, closed, failed, or handed to a pool */
+    CS_RESOLVING,  /* waiting for the resolver */
+    CS_CONNECTING, /* non-blocking connect() in progress */
+    CS_CONNECTED
+};
+
+enum { TMO_CONNECT, TMO_SEND, TMO_READ };
+
+/* What a pending receive asks for. */
+enum {
+    RECV_SIZE,  /* total[, atleast] bytes */
+    RECV_LINE,  /* up to LF, CRs dropped */
+    RECV_ALL,   /* until the peer closes */
+    RECV_UNTIL, /* a receiveuntil iterator */
+};
+
+struct resolver_query;
+struct socket_until;
+
+typedef struct cosocket {
+    stream_t stream; /* valid from CS_CONNECTING on */
+    session_t *ss;   /* the owner while not CS_CLOSED */
+    session_cleanup_t cleanup;
+    struct resolver_query *query;
+    char *pool;          /* the pool key of this connection (malloc'd) */
+    const char *err;     /* a connect failure to report (static text or errbuf) */
+    struct sockaddr_storage peer; /* where connect goes */
+    long tmo[3];         /* settimeout values in ms; 0: the lua_socket_* default */
+    long pool_size;      /* connect's pool_size option; 0: lua_socket_pool_size */
+    size_t total, atleast; /* the pending receive */
+    struct socket_until *until;
+    unsigned reused;
+    unsigned short port;
+    unsigned char state, rmode;
+    char errbuf[160];
+} cosocket_t;
+
+/* The cosocket of argument 1 (raises on anything else). */
+cosocket_t *socket_check(lua_State *L);
+/* The effective timeout (ms, -1 none) of kind TMO_*. */
+long socket_timeout(const cosocket_t *cs, int kind);
+/* Closes the connection (if any) and forgets the owner. */
+void socket_close(cosocket_t *cs);
+/* nil, err[, partial]; after an error other than a read timeout the socket is closed. */
+int socket_fail(lua_State *L, cosocket_t *cs, const char *err, const char *p, size_t n, int with_partial);
+/* For methods that need a connection: NULL after pushing nil, "closed" (count in *nret);
+ * raises "bad request" when another session owns it. */
+cosocket_t *socket_connected(lua_State *L, int *nret);
+/* Cleanup of every cosocket wait: stop its watchers and the client watch. */
+void socket_wait_cleanup(session_t *ss);
+
+void api_socket_io_methods(lua_State *L); /* sets send/receive/receiveuntil on the table on top */
+#endif
