@@ -96,22 +96,24 @@ static void unlink_item(kitem_t *it)
     p->count--;
 }
 
-/* Takes the item out of its pool; returns its fd, still open. */
-static int item_take(kitem_t *it)
+/* Takes the item out of its pool, which stays even if empty; returns its fd, still open. */
+static int item_unlink(kitem_t *it)
 {
-    kpool_t *p = it->pool;
     unlink_item(it);
     int fd = stream_detach(&it->stream);
     free(it);
+    return fd;
+}
+
+static int item_take(kitem_t *it)
+{
+    kpool_t *p = it->pool;
+    int fd = item_unlink(it);
     pool_free_if_empty(p);
     return fd;
 }
 
-static void item_close(kitem_t *it)
-{
-    int fd = item_take(it);
-    close(fd);
-}
+static void item_close(kitem_t *it) { close(item_take(it)); }
 
 /* Readable while idle: the peer closed, reset, or sent something no request asked for.
  * A peek that finds nothing was a spurious wake-up. */
@@ -138,7 +140,7 @@ int kpool_put(const char *name, int fd, long timeout_ms, int size, unsigned reus
         if (p) pool_free_if_empty(p);
         return -1;
     }
-    if (p->count >= (size_t)p->size) item_close(p->tail); /* p stays: it is not empty */
+    if (p->count >= (size_t)p->size) close(item_unlink(p->tail)); /* the pool stays */
     stream_init(&it->stream, fd, &idle_handler, it, 0);
     it->pool = p;
     it->prev = NULL;

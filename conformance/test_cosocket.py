@@ -1,0 +1,574 @@
+"""SPEC §6.8 cosockets: what the recorded ngx_lua probes (test_cosocket_reference.py) cannot
+show from inside one request: connection pools across sessions, idle pooled connections
+closed without any script running, the end of a session closing its cosockets, client
+aborts while a script waits on an upstream, the lua_socket_* defaults, the resolver against a
+DNS responder started by the test, and the seed's own upstream example.
+
+Upstreams are the fixtures of tcplua_harness/upstreams.py, or a plain listening socket held
+by the test where the case must see what the server does to the connection (a FIN at the end
+of a session, a close of an idle pooled connection).
+"""
+import socket
+import struct
+import time
+
+import pytest
+
+from tcplua_harness.cases import serve
+from tcplua_harness.upstreams import DNS, Echo, Silent, Blackhole, _TCPFixture, free_port
+
+spec = pytest.mark.spec
+
+
+class Listener:
+    """A loopback listener the test accepts from itself, to watch one upstream connection."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+
+    def accept(self, timeout=5):
+        self.sock.settimeout(timeout)
+        conn, _ = self.sock.accept()
+        conn.settimeout(timeout)
+        return conn
+
+    def no_pending_accept(self):
+        self.sock.settimeout(0.2)
+        try:
+            conn, _ = self.sock.accept()
+        except socket.timeout:
+            return True
+        conn.close()
+        return False
+
+    def close(self):
+        self.sock.close()
+
+
+def sees_eof(conn, timeout=5):
+    """The server closed the connection: EOF (or a reset when it had unread bytes)."""
+    conn.settimeout(timeout)
+    try:
+        while True:
+            if conn.recv(4096) == b"":
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+@pytest.fixture
+def upstreams():
+    started = []
+
+    def start(fixture):
+        started.append(fixture.start())
+        return fixture
+    yield start
+    for f in started:
+        f.stop()
+
+
+def lines(srv, send=b"", timeout=10):
+    c = srv.connect()
+    if send:
+        c.send(send)
+    return c.recv_until_close(timeout).decode("latin-1").splitlines()
+
+
+# -- pools ------------------------------------------------------------------------------------
+POOL_LUA = """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("reused ", s:getreusedtimes())
+assert(s:send("ping\\n"))
+ngx.say(s:receive())
+ngx.say("keepalive ", s:setkeepalive())
+"""
+
+
+@spec("socket.pool.reuse")
+def test_pool_is_per_worker_across_sessions(server, upstreams):
+    """socket.pool.reuse: a connection put into the pool by one session is the one the next
+    session's connect to the same host:port gets, and getreusedtimes() counts the reuses;
+    the upstream sees one connection for three sessions."""
+    echo = upstreams(Echo())
+    srv = serve(server, POOL_LUA % echo.port)
+    assert lines(srv) == ["reused 0", "ping", "keepalive 1"]
+    assert lines(srv) == ["reused 1", "ping", "keepalive 1"]
+    assert lines(srv) == ["reused 2", "ping", "keepalive 1"]
+    assert echo.accepted == 1
+
+
+@spec("socket.pool.name")
+def test_pool_names_separate_pools(server, upstreams):
+    """socket.pool.name: connect's pool option names the pool: a connection parked under one
+    name is not handed to a connect with another name (nor to the default host:port one)."""
+    echo = upstreams(Echo())
+    srv = serve(server, """
+local a = ngx.socket.tcp()
+assert(a:connect("127.0.0.1", %d, {pool = "one"}))
+assert(a:setkeepalive())
+local b = ngx.socket.tcp()
+assert(b:connect("127.0.0.1", %d, "two"))
+ngx.say("two ", b:getreusedtimes())
+local c = ngx.socket.tcp()
+assert(c:connect("127.0.0.1", %d))
+ngx.say("default ", c:getreusedtimes())
+local d = ngx.socket.tcp()
+assert(d:connect("127.0.0.1", %d, {pool = "one"}))
+ngx.say("one ", d:getreusedtimes())
+""" % ((echo.port,) * 4))
+    assert lines(srv) == ["two 0", "default 0", "one 1"]
+
+
+@spec("socket.pool.size")
+def test_full_pool_closes_least_recently_used(server):
+    """socket.pool.size: a pool holds at most its size (setkeepalive's second argument, else
+    lua_socket_pool_size) idle connections; parking one more closes the least recently
+    parked one at once."""
+    ls = Listener()
+    srv = serve(server, """
+local socks = {}
+for i = 1, 3 do
+    socks[i] = ngx.socket.tcp()
+    assert(socks[i]:connect("127.0.0.1", %d))
+    socks[i]:send(tostring(i))
+    socks[i]:receive(1)
+end
+for i = 1, 3 do ngx.say("keepalive ", i, " ", socks[i]:setkeepalive(0, 2)) end
+""" % ls.port)
+    c = srv.connect()
+    conns = []
+    for _ in range(3):
+        conn = ls.accept()
+        conns.append((conn.recv(1), conn))
+        conn.send(b"k")
+    assert c.recv_until_close(10).decode().splitlines() == ["keepalive 1 1", "keepalive 2 1", "keepalive 3 1"]
+    by_id = dict(conns)
+    assert sees_eof(by_id[b"1"]), "the least recently parked connection stays open"
+    for k in (b"2", b"3"):
+        by_id[k].settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            by_id[k].recv(1)
+    ls.close()
+
+
+@spec("socket.pool.size")
+def test_pool_size_directive(server):
+    """socket.pool.size: lua_socket_pool_size is the size when setkeepalive gives none."""
+    ls = Listener()
+    srv = serve(server, """
+local socks = {}
+for i = 1, 2 do
+    socks[i] = ngx.socket.tcp()
+    assert(socks[i]:connect("127.0.0.1", %d))
+    socks[i]:send(tostring(i))
+    socks[i]:receive(1)
+end
+for i = 1, 2 do socks[i]:setkeepalive() end
+ngx.say("done")
+""" % ls.port, extra="lua_socket_pool_size 1;")
+    c = srv.connect()
+    conns = {}
+    for _ in range(2):
+        conn = ls.accept()
+        conns[conn.recv(1)] = conn
+        conn.send(b"k")
+    assert c.recv_until_close(10) == b"done\n"
+    assert sees_eof(conns[b"1"])
+    ls.close()
+
+
+PARK_LUA = """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("reused ", s:getreusedtimes())
+ngx.say("keepalive ", s:setkeepalive(%s))
+"""
+
+
+@spec("socket.pool.idle_close")
+def test_idle_pooled_connection_closed_when_peer_closes(server):
+    """socket.pool.idle_close: when the peer closes an idle pooled connection, the server
+    closes it without any script running, and the next connect makes a new connection."""
+    ls = Listener()
+    srv = serve(server, PARK_LUA % (ls.port, ""))
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
+    up.shutdown(socket.SHUT_WR)
+    assert sees_eof(up), "the pooled connection was not closed after the peer's FIN"
+    up.close()
+    assert lines(srv) == ["reused 0", "keepalive 1"]
+    ls.accept().close()
+    ls.close()
+
+
+@spec("socket.pool.idle_close")
+def test_idle_pooled_connection_closed_when_peer_sends(server):
+    """socket.pool.idle_close: bytes that arrive on an idle pooled connection (no request
+    asked for them) make the server close it."""
+    ls = Listener()
+    srv = serve(server, PARK_LUA % (ls.port, ""))
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
+    up.send(b"unsolicited")
+    assert sees_eof(up)
+
+
+@spec("socket.pool.timeout")
+def test_idle_pooled_connection_timeout(server):
+    """socket.pool.timeout: setkeepalive(timeout) closes the idle connection once it has been
+    idle that long (here 100 ms), without any script running."""
+    ls = Listener()
+    srv = serve(server, PARK_LUA % (ls.port, "100"))
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
+    assert sees_eof(up, timeout=5)
+
+
+@spec("socket.pool.timeout")
+def test_keepalive_timeout_directive(server):
+    """socket.pool.timeout: lua_socket_keepalive_timeout is the idle timeout when
+    setkeepalive gives none."""
+    ls = Listener()
+    srv = serve(server, PARK_LUA % (ls.port, ""), extra="lua_socket_keepalive_timeout 100ms;")
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
+    assert sees_eof(up, timeout=5)
+
+
+# -- the session's end -----------------------------------------------------------------------
+@spec("socket.session_end")
+@pytest.mark.parametrize("ending", ["return", "ngx.exit()", "error('boom')"])
+def test_session_end_closes_its_cosockets(server, ending):
+    """socket.session_end: however a session ends, every cosocket it still holds (not put
+    into a pool) is closed: the upstream sees EOF."""
+    ls = Listener()
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("connected")
+%s
+""" % (ls.port, ending))
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_until_close() == b"connected\n"
+    assert sees_eof(up)
+
+
+@spec("socket.session_end", "socket.client_abort")
+def test_client_abort_while_waiting_on_upstream(server):
+    """socket.client_abort: with lua_check_client_abort on, a client that closes while the
+    script waits on a cosocket ends the session at once (the script is not resumed) and the
+    cosocket is closed."""
+    ls = Listener()
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("waiting")
+local d, err = s:receive()
+ngx.log(ngx.ERR, "resumed-marker ", tostring(err))
+""" % ls.port, extra="lua_check_client_abort on;")
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_line() == b"waiting\n"
+    c.close()
+    assert sees_eof(up), "the cosocket was not closed when the client went away"
+    assert "resumed-marker" not in srv.error_log()
+
+
+@spec("socket.client_abort")
+def test_no_client_abort_check_by_default(server):
+    """socket.client_abort: with lua_check_client_abort off (the default) the wait on the
+    upstream goes on after the client closed: the script is resumed with the upstream's
+    answer."""
+    ls = Listener()
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("waiting")
+local d, err = s:receive()
+ngx.log(ngx.ERR, "resumed-marker ", tostring(d))
+""" % ls.port)
+    c = srv.connect()
+    up = ls.accept()
+    assert c.recv_line() == b"waiting\n"
+    c.close()
+    up.send(b"late\n")
+    srv.wait_log(r"resumed-marker late")
+
+
+@spec("socket.several")
+def test_several_cosockets_in_one_session(server, upstreams):
+    """socket.several: one session may hold several connected cosockets and use them in turn."""
+    a, b = upstreams(Echo()), upstreams(Echo())
+    srv = serve(server, """
+local x, y = ngx.socket.tcp(), ngx.socket.tcp()
+assert(x:connect("127.0.0.1", %d))
+assert(y:connect("127.0.0.1", %d))
+for i = 1, 3 do
+    x:send("x" .. i .. "\\n")
+    y:send("y" .. i .. "\\n")
+    ngx.say(y:receive(), x:receive())
+end
+""" % (a.port, b.port))
+    assert lines(srv) == ["y1x1", "y2x2", "y3x3"]
+
+
+@spec("socket.owner")
+def test_socket_of_another_session(server, upstreams):
+    """socket.owner: a cosocket kept where another session can reach it (a module's table)
+    raises `bad request` there, catchable, and keeps serving its own session."""
+    echo = upstreams(Echo())
+    srv = serve(server, """
+local m = require "shared_sock"
+local first = ngx.receive(1)
+if first == "A" then
+    m.s = ngx.socket.tcp()
+    assert(m.s:connect("127.0.0.1", %d))
+    ngx.say("held")
+    ngx.receive(1)
+    m.s:send("still mine\\n")
+    ngx.say(m.s:receive())
+else
+    ngx.say(select(2, pcall(m.s.send, m.s, "x")))
+end
+""" % echo.port, tcp_extra='lua_package_path "$prefix/conf/?.lua;;";',
+        files={"conf/shared_sock.lua": "return {}\n"})
+    a = srv.connect()
+    a.send(b"A")
+    assert a.recv_line() == b"held\n"
+    b = srv.connect()
+    b.send(b"B")
+    assert b"bad request" in b.recv_until_close()
+    a.send(b"!")
+    assert a.recv_until_close() == b"still mine\n"
+
+
+# -- timeouts from the configuration ---------------------------------------------------------
+@spec("socket.timeout.defaults")
+def test_read_timeout_directive(server, upstreams):
+    """socket.timeout.defaults: lua_socket_read_timeout bounds a receive when the script set
+    no timeout; the connection stays usable afterwards."""
+    silent = upstreams(Silent())
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say(s:receive(4))
+ngx.say(s:send("x"))
+""" % silent.port, extra="lua_socket_read_timeout 100ms;")
+    assert lines(srv) == ["niltimeout", "1"]
+
+
+@spec("socket.timeout.defaults")
+def test_connect_timeout_directive(server, upstreams):
+    """socket.timeout.defaults: lua_socket_connect_timeout bounds a connect."""
+    hole = upstreams(Blackhole())
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+ngx.say(s:connect("127.0.0.1", %d))
+""" % hole.port, extra="lua_socket_connect_timeout 100ms;")
+    assert lines(srv) == ["niltimeout"]
+
+
+@spec("socket.timeout.defaults", "socket.send.wait")
+def test_send_timeout_directive(server, upstreams):
+    """socket.timeout.defaults, socket.send.wait: a send waits while the peer reads nothing
+    and fails with `timeout` after lua_socket_send_timeout without progress."""
+    ls = Listener()
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say(s:send(string.rep("x", 32 * 1024 * 1024)))
+""" % ls.port, extra="lua_socket_send_timeout 200ms;")
+    c = srv.connect()
+    up = ls.accept()  # and never read
+    assert c.recv_until_close(20) == b"niltimeout\n"
+    up.close()
+    ls.close()
+
+
+@spec("socket.send.wait")
+def test_send_waits_for_a_slow_reader(server, upstreams):
+    """socket.send.wait: send() returns only when the kernel took every byte, however slowly
+    the peer reads, and returns the byte count."""
+    sink = upstreams(Silent())
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say(s:send({string.rep("a", 4 * 1024 * 1024), string.rep("b", 1024)}))
+""" % sink.port)
+    assert lines(srv, timeout=30) == [str(4 * 1024 * 1024 + 1024)]
+    deadline = time.monotonic() + 5
+    while sink.conns[0].bytes_in < 4 * 1024 * 1024 + 1024 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sink.conns[0].bytes_in == 4 * 1024 * 1024 + 1024
+
+
+# -- the resolver ----------------------------------------------------------------------------
+RESOLVE_LUA = """
+local s = ngx.socket.tcp()
+ngx.say(s:connect(%r, %d))
+if s:getreusedtimes() then
+    s:send("hi\\n")
+    ngx.say(s:receive())
+end
+"""
+
+
+def resolver_server(server, dns, script, extra=""):
+    return serve(server, script, extra="resolver 127.0.0.1:%d %s;\nresolver_timeout 300ms;\n" % (dns.port, extra))
+
+
+@spec("socket.resolver")
+def test_connect_by_name(server, upstreams):
+    """socket.resolver: a host name is resolved through the server's resolver and connected."""
+    echo = upstreams(Echo())
+    dns = upstreams(DNS({"up.test": ["127.0.0.1"]}))
+    srv = resolver_server(server, dns, RESOLVE_LUA.replace("%r", '"%s"') % ("up.test", echo.port))
+    assert lines(srv) == ["1", "hi"]
+
+
+@spec("socket.resolver.error")
+def test_resolver_nxdomain(server, upstreams):
+    """socket.resolver.error: a name the DNS server does not know gives
+    `nil, "NAME could not be resolved (3: Host not found)"`."""
+    dns = upstreams(DNS({}))
+    srv = resolver_server(server, dns, RESOLVE_LUA.replace("%r", '"%s"') % ("nope.test", 9))
+    assert lines(srv) == ["nilnope.test could not be resolved (3: Host not found)"]
+
+
+@spec("socket.resolver.error")
+def test_resolver_timeout(server, upstreams):
+    """socket.resolver.error: a DNS server that never answers gives, after resolver_timeout,
+    `nil, "NAME could not be resolved (110: Operation timed out)"`."""
+    dns = upstreams(DNS({}, drop=["slow.test"]))
+    srv = resolver_server(server, dns, RESOLVE_LUA.replace("%r", '"%s"') % ("slow.test", 9))
+    assert lines(srv) == ["nilslow.test could not be resolved (110: Operation timed out)"]
+
+
+@spec("socket.resolver.none")
+def test_no_resolver(server):
+    """socket.resolver.none: without a resolver directive a name cannot be connected:
+    `nil, 'no resolver defined to resolve "NAME"'`."""
+    srv = serve(server, RESOLVE_LUA.replace("%r", '"%s"') % ("up.test", 9))
+    assert lines(srv) == ['nilno resolver defined to resolve "up.test"']
+
+
+@spec("socket.resolver.cache")
+def test_resolver_caches_answers(server, upstreams):
+    """socket.resolver.cache: an answer is kept for valid= (or its TTL): later connects to the
+    same name ask the DNS server nothing."""
+    echo = upstreams(Echo())
+    dns = upstreams(DNS({"up.test": ["127.0.0.1"]}))
+    srv = resolver_server(server, dns, RESOLVE_LUA.replace("%r", '"%s"') % ("up.test", echo.port),
+                          extra="valid=30s ipv6=off")
+    for _ in range(3):
+        assert lines(srv) == ["1", "hi"]
+    assert dns.count("up.test") == 1
+
+
+@spec("socket.resolver.ipv6")
+def test_resolver_ipv6_off_asks_only_a(server, upstreams):
+    """socket.resolver.ipv6: with ipv6=off only A records are asked for; with the default
+    (on) AAAA records too."""
+    echo = upstreams(Echo())
+    dns = upstreams(DNS({"up.test": ["127.0.0.1"]}))
+    srv = resolver_server(server, dns, RESOLVE_LUA.replace("%r", '"%s"') % ("up.test", echo.port),
+                          extra="ipv6=off")
+    assert lines(srv) == ["1", "hi"]
+    assert dns.count("up.test", "AAAA") == 0
+    dns6 = upstreams(DNS({"up6.test": ["127.0.0.1"]}))
+    srv6 = resolver_server(server, dns6, RESOLVE_LUA.replace("%r", '"%s"') % ("up6.test", echo.port))
+    assert lines(srv6) == ["1", "hi"]
+    assert dns6.count("up6.test", "AAAA") >= 1
+
+
+# -- the seed's example ----------------------------------------------------------------------
+class SeedUpstream(_TCPFixture):
+    """The upstream of the 2015 module's test.lua: a request is a 4-byte big-endian length L
+    and L bytes; the reply is a 4-byte length L+4 (counting itself) and the same L bytes."""
+
+    def handle(self, sock, stats):
+        while True:
+            head = self.recv_exactly(sock, stats, 4)
+            if not head:
+                return
+            n = struct.unpack(">I", head)[0]
+            body = self.recv_exactly(sock, stats, n)
+            self.send(sock, stats, struct.pack(">I", n + 4) + body)
+
+
+NETUTIL = """
+local M = {}
+function M.htonl(n) return n end
+function M.packint32(n)
+    return string.char(math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256,
+                       math.floor(n / 256) % 256, n % 256)
+end
+function M.unpackint32(s)
+    local a, b, c, d = s:byte(1, 4)
+    return ((a * 256 + b) * 256 + c) * 256 + d
+end
+return M
+"""
+
+
+@spec("socket.seed")
+def test_seed_upstream_test(server, upstreams):
+    """socket.seed: the seed's test.lua upstream_test (settimeout with three arguments, a
+    named pool as connect's third argument, receive(4, nil), setkeepalive) runs unchanged,
+    one request per light session, reusing the pooled connection."""
+    up = upstreams(SeedUpstream())
+    seed = """
+local client_sock = ngx.socket.tcp()
+client_sock:settimeout(5000,1000,3000)
+local data = "hello world 1234567890"
+local data_len = string.len(data)
+local data_len_h = netutil.htonl(data_len)
+local req_data = netutil.packint32(data_len_h) .. data
+local upstream_test = function(u)
+    local ret,err = u:connect("127.0.0.1",%d,"127.0.0.1_8000_1");
+    local reuse = u:getreusedtimes()
+    ngx.log(ngx.INFO,"connect : "..tostring(ret).." "..tostring(err).." "..tostring(reuse))
+    if not ret then return end
+    ret,err = u:send(req_data)
+    if not ret then return end
+    local data,err = u:receive(4,nil)
+    if not data then return end
+    local totoal_len = netutil.unpackint32(string.sub(data,1,4))
+    local data,err = u:receive(totoal_len - 4,nil)
+    ngx.log(ngx.INFO,"receive again: ["..tostring(data).."] "..tostring(err))
+    if not data then return end
+    if totoal_len - 4 ~= #data then return end
+    u:setkeepalive()
+end
+while true do
+    local data,r2,r3 = ngx.receive(10,6)
+    if not data then ngx.exit() end
+    upstream_test(client_sock)
+    ngx.say("done")
+    ngx.wait_next_request()
+end
+""" % up.port
+    srv = serve(server, seed, tcp_extra='lua_package_path "$prefix/conf/?.lua;;";\n'
+                                         'init_by_lua \'netutil = require "netutil"\';',
+                files={"conf/netutil.lua": NETUTIL})
+    with srv.connect() as c:
+        for _ in range(3):
+            c.send(b"0123456789")
+            assert c.recv_line() == b"done\n"
+    log = srv.error_log()
+    assert log.count("receive again: [hello world 1234567890] nil") == 3
+    assert "connect : 1 nil 0" in log and "connect : 1 nil 2" in log
+    assert up.accepted == 1
