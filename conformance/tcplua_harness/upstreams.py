@@ -16,7 +16,8 @@ Fixtures:
 - `SlowWriter(payload, piece=1, delay=0.01, close=True)`: on accept sends `payload` in pieces
   of `piece` bytes with `delay` seconds between them, then closes (or, with close=False,
   keeps the connection until the peer closes).
-- `Silent()`: accepts, reads and discards, never answers, keeps the connection open.
+- `Silent(read=True)`: accepts, reads and discards, never answers, keeps the connection open;
+  with read=False it never reads either (a peer's sends fill the buffers and then time out).
 - `Reset(after=0)`: accepts, reads `after` bytes (0: none), then closes with an RST
   (SO_LINGER 0).
 - `Closer(payload=b"")`: accepts, sends `payload`, then closes (FIN).
@@ -40,10 +41,12 @@ Standalone, for shell scripts (the probe recorder):
 
 starts every fixture of the spec (keys are names, "type" the class, the other members its
 keyword arguments; bytes arguments are given as strings, latin-1), prints one line
-`NAME PORT` per fixture (`NAME unix:PATH` for a unix socket), then `ready`, and serves until
+`NAME PORT` per fixture (`NAME unix:PATH` for a unix socket), one line `lua { NAME = PORT,
+... }` (a Lua table, unix sockets as their path), then `ready`, and serves until
 SIGTERM/SIGINT (or, with `--until-eof`, until its standard input closes). `--spec @FILE` reads the JSON from a file.
 A fixture of type `Stats` sees every other fixture of the spec by name; a `FreePort` entry
-only prints a free port.
+only prints a free port; `@DIR@` in a string is replaced by `--dir` (default: a new
+temporary directory), for unix socket paths.
 """
 import json
 import os
@@ -151,16 +154,29 @@ class _TCPFixture(_Fixture):
             r, _, _ = select.select([self.listener], [], [], 0.05)
             if not r:
                 continue
-            try:
-                sock, _ = self.listener.accept()
-            except OSError:
-                continue
             stats = ConnStats()
+            # accept and count under the lock: see settled()
             with self._lock:
+                try:
+                    sock, _ = self.listener.accept()
+                except OSError:
+                    continue
                 self.accepted += 1
                 self.conns.append(stats)
                 self._socks.add(sock)
             self._spawn(self._run, sock, stats)
+
+    def settled(self, what, timeout=2):
+        """what() once every connection the kernel completed has been accepted: a client's
+        connect() returns before this thread accepts, so a counter read right after it
+        would lag."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = self.listener is not None and select.select([self.listener], [], [], 0)[0]
+                if not pending or time.monotonic() > deadline:
+                    return what()
+            time.sleep(0.002)   # polling loop: let the accept thread take the lock
 
     def _run(self, sock, stats):
         try:
@@ -267,8 +283,21 @@ class SlowWriter(_TCPFixture):
 
 
 class Silent(_TCPFixture):
+    def __init__(self, read=True, **kw):
+        super().__init__(**kw)
+        self.read = read
+
     def handle(self, sock, stats):
-        self.drain(sock, stats)
+        if self.read:
+            self.drain(sock, stats)
+        else:
+            # never reads: the peer's sends fill the socket buffers (until the peer closes)
+            while not self._stop.wait(0.05):
+                try:
+                    if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        return
+                except BlockingIOError:
+                    pass
 
 
 class Reset(_TCPFixture):
@@ -453,9 +482,9 @@ class Stats(_TCPFixture):
                 return f.count(parts[1], parts[2] if len(parts) > 2 else None)
             f = self.fixtures[parts[1]]
             if parts[0] == "accepted":
-                return f.accepted
+                return f.settled(lambda: f.accepted)
             if parts[0] == "conns":
-                return sum(1 for c in f.conns if not c.closed)
+                return f.settled(lambda: sum(1 for c in f.conns if not c.closed))
         except (IndexError, KeyError, StopIteration):
             pass
         return "?"
@@ -477,10 +506,14 @@ TYPES = {c.__name__: c for c in (Echo, LengthPrefixed, SlowWriter, Silent, Reset
                                   Blackhole, DNS, Stats)}
 
 
-def start_spec(spec):
+def start_spec(spec, dir=None):
     """Starts the fixtures of a spec ({name: {"type": T, **kwargs}}) and returns {name:
     fixture or port}: a `FreePort` entry gives a free port, a `Stats` one sees the others.
-    Stats fixtures start last."""
+    Stats fixtures start last. "@DIR@" in string arguments becomes `dir`."""
+    if isinstance(spec, str):
+        spec = json.loads(spec)
+    if dir is not None:
+        spec = json.loads(json.dumps(spec).replace("@DIR@", str(dir)))
     out = {}
     try:
         for name, conf in sorted(spec.items(), key=lambda kv: kv[1]["type"] == "Stats"):
@@ -498,6 +531,17 @@ def start_spec(spec):
     return out
 
 
+def lua_env(fixtures):
+    """A Lua table constructor for the probe's env: ports, and "unix:PATH" as the path."""
+    items = []
+    for name, f in sorted(fixtures.items()):
+        v = f if isinstance(f, int) else f.address()
+        if isinstance(v, str) and v.startswith("unix:"):
+            v = '"%s"' % v[5:]
+        items.append("%s = %s" % (name, v))
+    return "{ " + ", ".join(items) + " }"
+
+
 def stop_all(fixtures):
     for f in fixtures.values():
         if isinstance(f, _Fixture):
@@ -508,16 +552,21 @@ def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description="serve upstream fixtures until killed")
     ap.add_argument("--spec", required=True, help="JSON, or @FILE")
+    ap.add_argument("--dir", help="replaces @DIR@ in the spec (default: a new temporary directory)")
     ap.add_argument("--until-eof", action="store_true", help="also stop when stdin closes")
     args = ap.parse_args(argv)
     text = args.spec
     if text.startswith("@"):
         with open(text[1:]) as f:
             text = f.read()
-    fixtures = start_spec(json.loads(text))
+    if args.dir is None and "@DIR@" in text:
+        import tempfile
+        args.dir = tempfile.mkdtemp(prefix="upstreams.")
+    fixtures = start_spec(json.loads(text), args.dir)
     for name, f in fixtures.items():
         addr = f if isinstance(f, int) else f.address()
         print(name, addr, flush=True)
+    print("lua", lua_env(fixtures), flush=True)
     print("ready", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
