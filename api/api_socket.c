@@ -27,21 +27,46 @@ static void cs_write(stream_t *s) { session_event(((cosocket_t *)s->data)->ss, s
 static void cs_timeout(stream_t *s) { session_event(((cosocket_t *)s->data)->ss, s, SESSION_TIMEOUT); }
 static const stream_handler_t cs_handler = {cs_read, cs_write, cs_timeout};
 
+/* The cosocket of the table at argument 1, or NULL when the table has none (a socket
+ * never connected, or any table: ngx_lua makes the userdata at the first connect). */
+static cosocket_t *socket_of(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 1);
+    cosocket_t *cs = lua_touserdata(L, -1);
+    if (cs && lua_getmetatable(L, -1)) {
+        luaL_getmetatable(L, SOCKET_UD_MT);
+        if (!lua_rawequal(L, -1, -2)) cs = NULL;
+        lua_pop(L, 2);
+    } else
+        cs = NULL;
+    lua_pop(L, 1);
+    return cs;
+}
+
+static cosocket_t *socket_new(lua_State *L)
+{
+    cosocket_t *cs = lua_newuserdata(L, sizeof *cs);
+    memset(cs, 0, sizeof *cs);
+    luaL_getmetatable(L, SOCKET_UD_MT);
+    lua_setmetatable(L, -2);
+    return cs;
+}
+
 cosocket_t *socket_check(lua_State *L)
 {
-    cosocket_t *cs = NULL;
-    if (lua_type(L, 1) == LUA_TTABLE) {
-        lua_rawgeti(L, 1, 1);
-        cs = lua_touserdata(L, -1);
-        if (cs && lua_getmetatable(L, -1)) {
-            luaL_getmetatable(L, SOCKET_UD_MT);
-            if (!lua_rawequal(L, -1, -2)) cs = NULL;
-            lua_pop(L, 2);
-        } else cs = NULL;
-        lua_pop(L, 1);
+    cosocket_t *cs = socket_of(L);
+    if (!cs) {
+        cs = socket_new(L);
+        lua_rawseti(L, 1, 1);
     }
-    if (!cs) luaL_argerror(L, 1, "cosocket object expected (call it with ':')");
     return cs;
+}
+
+void socket_nargs(lua_State *L, int lo, int hi, const char *fmt)
+{
+    int n = lua_gettop(L);
+    if (n < lo || n > hi) luaL_error(L, fmt, n);
 }
 
 long socket_timeout(const cosocket_t *cs, int kind)
@@ -81,15 +106,15 @@ int socket_fail(lua_State *L, cosocket_t *cs, const char *err, const char *p, si
     lua_pushnil(L);
     lua_pushstring(L, err); /* before the close: err may live in the stream */
     if (with_partial) lua_pushlstring(L, p ? p : "", n);
-    if (strcmp(err, ERR_TIMEOUT) != 0 || cs->state != CS_CONNECTED) socket_close(cs);
+    socket_close(cs);
     return with_partial ? 3 : 2;
 }
 
 cosocket_t *socket_connected(lua_State *L, int *nret)
 {
-    cosocket_t *cs = socket_check(L);
+    cosocket_t *cs = socket_of(L);
     session_t *ss = session_get(L);
-    if (cs->state != CS_CONNECTED) {
+    if (!cs || cs->state != CS_CONNECTED) {
         *nret = session_fail(L, ERR_CLOSED, NULL, 0, 0);
         return NULL;
     }
@@ -156,13 +181,6 @@ static int connect_results(session_t *ss, lua_State *L) { return connect_push(L,
 
 static const wait_ops_t wait_connect = {"connect", 0, 0, connect_event, socket_wait_cleanup, connect_results};
 
-static void set_nodelay(session_t *ss, int fd, int family)
-{
-    int on = 1;
-    if (family != AF_UNIX && session_conn_of(ss)->vs->conf->s.tcp_nodelay == 1)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-}
-
 /* Starts a non-blocking connect to cs->peer: 1 when it is over (connected, or cs->err),
  * 0 when it is in progress with its watchers armed. */
 static int connect_start(session_t *ss, cosocket_t *cs, socklen_t len)
@@ -174,7 +192,8 @@ static int connect_start(session_t *ss, cosocket_t *cs, socklen_t len)
         cs->err = errno_text(cs, errno);
         return 1;
     }
-    set_nodelay(ss, fd, sa->sa_family);
+    /* As ngx_lua, tcp_nodelay is applied at the first send (getoption sees 0 before). */
+    cs->nodelay_pending = sa->sa_family != AF_UNIX && session_conn_of(ss)->vs->conf->s.tcp_nodelay == 1;
     int r;
     do r = connect(fd, sa, len);
     while (r < 0 && errno == EINTR);
@@ -301,82 +320,128 @@ static int connect_unix(lua_State *L, session_t *ss, cosocket_t *cs, const char 
     return connect_to(L, ss, cs, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1));
 }
 
-/* The pool key: connect's pool option, else "host:port" or "unix:/path" (ngx_lua's). */
-static int pool_key(lua_State *L, cosocket_t *cs, const char *host, int is_unix, int optarg)
+/* connect's options table (its last argument): pool, pool_size, backlog (checked; backlog
+ * has no effect here: see SPEC [socket.pool.size]). Leaves the pool option on the stack. */
+static void connect_opts(lua_State *L, cosocket_t *cs, int t)
 {
-    const char *name = NULL;
-    cs->pool_size = 0;
-    if (lua_type(L, optarg) == LUA_TSTRING) name = lua_tostring(L, optarg);
-    else if (lua_type(L, optarg) == LUA_TTABLE) {
-        lua_getfield(L, optarg, "pool");
-        name = lua_tostring(L, -1);
-        lua_getfield(L, optarg, "pool_size");
+    static const char *const nums[] = {"pool_size", "backlog"};
+    for (int i = 0; i < 2; i++) {
+        lua_getfield(L, t, nums[i]);
         if (!lua_isnil(L, -1)) {
-            lua_Number n = lua_tonumber(L, -1);
-            if (!(n >= 1 && n <= INT32_MAX)) return luaL_error(L, "bad \"pool_size\" option value: %s", lua_tostring(L, -1));
-            cs->pool_size = (long)n;
+            if (!lua_isnumber(L, -1))
+                luaL_argerror(L, t, lua_pushfstring(L, "bad \"%s\" option type: %s", nums[i], luaL_typename(L, -1)));
+            lua_Integer v = lua_tointeger(L, -1);
+            if (i == 0 ? v <= 0 : v < 0)
+                luaL_argerror(L, t, lua_pushfstring(L, "bad \"%s\" option value: %d", nums[i], (int)v));
+            if (i == 0) cs->pool_size = (long)v;
         }
-        lua_pop(L, 2); /* name stays valid: the table still references it */
-    } else if (!lua_isnoneornil(L, optarg))
-        return luaL_argerror(L, optarg, "bad options argument");
-    if (name) lua_pushstring(L, name);
-    else if (is_unix) lua_pushstring(L, host);
-    else lua_pushfstring(L, "%s:%d", host, (int)cs->port);
-    cs->pool = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return cs->pool ? 0 : luaL_error(L, ERR_NOMEM);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, t, "pool");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+        luaL_argerror(L, t, lua_pushfstring(L, "bad \"pool\" option type: %s", luaL_typename(L, -1)));
 }
 
-static int check_port(lua_State *L, int arg, cosocket_t *cs)
+/* The pool key: the pool option, else the host (and ":port" when a port was given), as
+ * ngx_lua keys its pools. */
+static void pool_key(lua_State *L, cosocket_t *cs, int n, int has_port)
 {
-    lua_Number p = luaL_checknumber(L, arg);
-    if (!(p >= 0 && p <= 65535) || p != floor(p)) return luaL_error(L, "bad port number: %d", (int)p);
+    cs->pool_size = 0;
+    if (lua_type(L, n) == LUA_TTABLE) connect_opts(L, cs, n);
+    else if (n == 4 && (lua_type(L, 4) == LUA_TSTRING || lua_type(L, 4) == LUA_TNUMBER)) lua_pushvalue(L, 4);
+    else lua_pushnil(L);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        if (has_port) lua_pushfstring(L, "%s:%d", lua_tostring(L, 2), (int)cs->port);
+        else lua_pushvalue(L, 2);
+    }
+    free(cs->pool);
+    cs->pool = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!cs->pool) luaL_error(L, ERR_NOMEM);
+}
+
+/* The third argument when it is the port: 1; 0 when there is none (a table, a string, or
+ * nothing); -1 after pushing nil, "bad port number: N". */
+static int connect_port(lua_State *L, cosocket_t *cs, int n)
+{
+    if (n < 3 || !lua_isnumber(L, 3)) return 0; /* a numeric string too */
+    lua_Integer p = lua_tointeger(L, 3);
+    if (p < 0 || p > 65535) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "bad port number: %d", (int)p);
+        return -1;
+    }
     cs->port = (unsigned short)p;
-    return 0;
+    return 1;
+}
+
+static int host_error(lua_State *L, const char *host, const char *why)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, "failed to parse host name \"%s\": %s", host, why);
+    return 2;
+}
+
+/* Connects to what the arguments name (the socket is closed, its pool key set). */
+static int connect_target(lua_State *L, session_t *ss, cosocket_t *cs, const char *host, int has_port)
+{
+    socklen_t len;
+    if (strncmp(host, "unix:", 5) == 0) {
+        if (!host[5]) return host_error(L, host, "no path in the unix domain socket");
+        return connect_unix(L, ss, cs, host + 5);
+    }
+    if (!*host) return host_error(L, host, "no host");
+    if (!has_port) return session_fail(L, "missing the port number", NULL, 0, 0);
+    if (parse_literal(host, cs->port, &cs->peer, &len) == 0) return connect_to(L, ss, cs, len);
+    if (host[0] == '[') return host_error(L, host, "invalid IPv6 address");
+    return connect_name(L, ss, cs, host);
 }
 
 /* sock:connect(host, port[, opts]) | sock:connect("unix:/path"[, opts]); opts: a pool
- * name or {pool = name, pool_size = n}. A connected socket is closed first (ngx_lua). */
+ * name or {pool = name, pool_size = n, backlog = n}. A connected socket is closed first. */
 static int l_connect(lua_State *L)
 {
+    socket_nargs(L, 2, 4, "ngx.socket connect: expecting 2, 3, or 4 arguments (including the object), but seen %d");
+    int n = lua_gettop(L);
     cosocket_t *cs = socket_check(L);
     session_t *ss = session_get(L);
     if (cs->state != CS_CLOSED && cs->ss != ss) return luaL_error(L, "bad request");
     const char *host = luaL_checkstring(L, 2);
-    int is_unix = strncmp(host, "unix:", 5) == 0;
-    if (!is_unix) check_port(L, 3, cs);
+    int has_port = connect_port(L, cs, n);
+    if (has_port < 0) return 2;
     socket_close(cs);
-    pool_key(L, cs, host, is_unix, is_unix ? 3 : 4);
+    pool_key(L, cs, n, has_port);
     unsigned reused;
     int fd = kpool_get(cs->pool, &reused);
     cs->reused = 0;
-    if (fd >= 0) {
-        socket_attach(cs, ss, fd, CS_CONNECTED);
-        cs->reused = reused + 1;
-        lua_pushinteger(L, 1);
-        return 1;
-    }
-    if (is_unix) return connect_unix(L, ss, cs, host + 5);
-    socklen_t len;
-    if (parse_literal(host, cs->port, &cs->peer, &len) == 0) return connect_to(L, ss, cs, len);
-    return connect_name(L, ss, cs, host);
+    cs->read_closed = 0;
+    if (fd < 0) return connect_target(L, ss, cs, host, has_port);
+    socket_attach(cs, ss, fd, CS_CONNECTED);
+    cs->reused = reused + 1;
+    lua_pushinteger(L, 1);
+    return 1;
 }
 
 /* ---- timeouts, options ---- */
 
+/* A timeout argument as ngx_lua reads it: anything not a number is 0 (the default). */
 static long check_timeout(lua_State *L, int arg)
 {
-    lua_Number t = luaL_checknumber(L, arg);
-    if (!(t >= 0 && t <= INT32_MAX)) luaL_error(L, "bad timeout value");
+    lua_Number t = lua_tonumber(L, arg);
+    if (!(t >= 0 && t < 2147483648.0)) luaL_error(L, "bad timeout value");
     return (long)t;
 }
 
 /* settimeout(ms) sets all three (ngx_lua); settimeout(connect, send, read) is the 2015
- * module's form, the same as settimeouts(). 0 restores the lua_socket_* default. */
+ * module's form, the same as settimeouts() (SPEC [socket.timeout.seed]). 0 restores the
+ * lua_socket_* default. */
 static int l_settimeout(lua_State *L)
 {
+    if (lua_gettop(L) != 4)
+        socket_nargs(L, 2, 2, "ngx.socket settimeout: expecting 2 arguments (including the object) but seen %d");
     cosocket_t *cs = socket_check(L);
-    if (lua_gettop(L) >= 4) {
+    if (lua_gettop(L) == 4) {
         for (int i = 0; i < 3; i++) cs->tmo[i] = check_timeout(L, i + 2);
         return 0;
     }
@@ -386,55 +451,105 @@ static int l_settimeout(lua_State *L)
 
 static int l_settimeouts(lua_State *L)
 {
+    socket_nargs(L, 4, 4, "ngx.socket settimeout: expecting 4 arguments (including the object) but seen %d");
     cosocket_t *cs = socket_check(L);
     for (int i = 0; i < 3; i++) cs->tmo[i] = check_timeout(L, i + 2);
     return 0;
 }
 
+static const struct sockopt {
+    const char *name;
+    int level, opt, is_bool;
+} sockopts[] = {
+    {"keepalive", SOL_SOCKET, SO_KEEPALIVE, 1},
+    {"reuseaddr", SOL_SOCKET, SO_REUSEADDR, 1},
+    {"tcp-nodelay", IPPROTO_TCP, TCP_NODELAY, 1},
+    {"sndbuf", SOL_SOCKET, SO_SNDBUF, 0},
+    {"rcvbuf", SOL_SOCKET, SO_RCVBUF, 0},
+};
+
+/* The option named by argument 2, or NULL after pushing nil, err (count in *nret). Options
+ * on a socket that is not connected are a Lua error, as in ngx_lua's FFI binding. */
+static const struct sockopt *sockopt_arg(lua_State *L, cosocket_t **cs, int *nret)
+{
+    *cs = socket_of(L);
+    if (!*cs) luaL_error(L, "socket is never created nor connected");
+    if ((*cs)->state != CS_CONNECTED) {
+        *nret = session_fail(L, ERR_CLOSED, NULL, 0, 0);
+        return NULL;
+    }
+    if (lua_isnoneornil(L, 2)) {
+        *nret = session_fail(L, "missing the \"option\" argument", NULL, 0, 0);
+        return NULL;
+    }
+    const char *name = luaL_checkstring(L, 2);
+    for (size_t i = 0; i < sizeof sockopts / sizeof sockopts[0]; i++)
+        if (strcmp(name, sockopts[i].name) == 0) return &sockopts[i];
+    lua_pushnil(L);
+    lua_pushfstring(L, "unsupported option %s", name);
+    *nret = 2;
+    return NULL;
+}
+
+/* setsockopt's own error text, not lower-cased (as ngx_lua reports it here). */
+static int sockopt_fail(lua_State *L) { return session_fail(L, strerror(errno), NULL, 0, 0); }
+
 static int l_setoption(lua_State *L)
 {
-    static const struct {
-        const char *name;
-        int level, opt, is_bool;
-    } opts[] = {
-        {"keepalive", SOL_SOCKET, SO_KEEPALIVE, 1},
-        {"reuseaddr", SOL_SOCKET, SO_REUSEADDR, 1},
-        {"tcp-nodelay", IPPROTO_TCP, TCP_NODELAY, 1},
-        {"sndbuf", SOL_SOCKET, SO_SNDBUF, 0},
-        {"rcvbuf", SOL_SOCKET, SO_RCVBUF, 0},
-    };
-    int n;
-    cosocket_t *cs = socket_connected(L, &n);
-    const char *name = luaL_checkstring(L, 2);
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-        if (strcmp(name, opts[i].name) != 0) continue;
-        int v = opts[i].is_bool ? lua_toboolean(L, 3) : (int)luaL_checkinteger(L, 3);
-        if (!cs) return n;
-        if (setsockopt(stream_fd(&cs->stream), opts[i].level, opts[i].opt, &v, sizeof v) < 0)
-            return session_fail(L, errno_text(cs, errno), NULL, 0, 0);
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    return luaL_argerror(L, 2, lua_pushfstring(L, "unsupported option \"%s\"", name));
+    cosocket_t *cs;
+    int nret;
+    const struct sockopt *o = sockopt_arg(L, &cs, &nret);
+    if (!o) return nret;
+    if (lua_isnone(L, 3)) return session_fail(L, "missing the \"value\" argument", NULL, 0, 0);
+    /* Numbers only (booleans too for the on/off ones), as the FFI binding converts them. */
+    if (lua_type(L, 3) != LUA_TNUMBER && !(o->is_bool && lua_isboolean(L, 3))) luaL_typerror(L, 3, "number");
+    int v = lua_isboolean(L, 3) ? lua_toboolean(L, 3) : (int)lua_tointeger(L, 3);
+    if (setsockopt(stream_fd(&cs->stream), o->level, o->opt, &v, sizeof v) < 0) return sockopt_fail(L);
+    if (o->opt == TCP_NODELAY && o->level == IPPROTO_TCP) cs->nodelay_pending = 0; /* the script decided */
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_getoption(lua_State *L)
+{
+    cosocket_t *cs;
+    int nret, v = 0;
+    socklen_t len = sizeof v;
+    const struct sockopt *o = sockopt_arg(L, &cs, &nret);
+    if (!o) return nret;
+    if (getsockopt(stream_fd(&cs->stream), o->level, o->opt, &v, &len) < 0) return sockopt_fail(L);
+    lua_pushinteger(L, o->is_bool ? v != 0 : v);
+    return 1;
 }
 
 /* ---- pools, close ---- */
 
+/* setkeepalive's arguments: the idle timeout (ms, -1 none) and the pool size. */
+static void keepalive_args(lua_State *L, cosocket_t *cs, long *tmo, long *size)
+{
+    const srv_conf_t *s = &session_conn_of(cs->ss)->vs->conf->s;
+    *tmo = s->lua_socket_keepalive_timeout;
+    if (!lua_isnoneornil(L, 2)) *tmo = (long)luaL_checkinteger(L, 2);
+    if (*tmo <= 0) *tmo = -1; /* 0: no timeout; ngx_lua reads a negative one as unsigned, so no timeout either */
+    *size = cs->pool_size ? cs->pool_size : s->lua_socket_pool_size;
+    if (lua_isnoneornil(L, 3)) return;
+    lua_Integer v = luaL_checkinteger(L, 3);
+    if (v <= 0) luaL_argerror(L, 3, lua_pushfstring(L, "bad \"pool_size\" option value: %d", (int)v));
+    *size = v > INT32_MAX ? INT32_MAX : (long)v;
+}
+
+/* setkeepalive([timeout[, size]]): into this worker's pool for the connection's key. Unread
+ * data refuses (the socket stays usable); a connection the peer closed is closed. */
 static int l_setkeepalive(lua_State *L)
 {
+    socket_nargs(L, 1, 3, "expecting 1 to 3 arguments (including the object), but got %d");
     int n;
     cosocket_t *cs = socket_connected(L, &n);
     if (!cs) return n;
-    const srv_conf_t *s = &session_conn_of(cs->ss)->vs->conf->s;
-    long tmo = lua_isnoneornil(L, 2) ? s->lua_socket_keepalive_timeout : check_timeout(L, 2);
-    long size = cs->pool_size ? cs->pool_size : s->lua_socket_pool_size;
-    if (!lua_isnoneornil(L, 3)) {
-        lua_Number v = luaL_checknumber(L, 3);
-        if (!(v >= 1 && v <= INT32_MAX)) return luaL_error(L, "bad \"pool_size\" option value: %d", (int)v);
-        size = (long)v;
-    }
-    if (recvbuf_len(&cs->stream.in) > 0) return socket_fail(L, cs, "unread data in buffer", NULL, 0, 0);
-    if (cs->stream.eof || cs->stream.err) return socket_fail(L, cs, ERR_CLOSED, NULL, 0, 0);
+    long tmo, size;
+    keepalive_args(L, cs, &tmo, &size);
+    if (recvbuf_len(&cs->stream.in) > 0) return session_fail(L, "unread data in buffer", NULL, 0, 0);
+    if (cs->read_closed || cs->stream.eof || cs->stream.err) return socket_fail(L, cs, ERR_CLOSED, NULL, 0, 0);
     char *key = cs->pool;
     unsigned reused = cs->reused;
     cs->pool = NULL;
@@ -442,7 +557,7 @@ static int l_setkeepalive(lua_State *L)
     int fd = stream_detach(&cs->stream);
     cs->state = CS_CLOSED;
     cs->ss = NULL;
-    int r = kpool_put(key, fd, tmo ? tmo : -1, (int)size, reused);
+    int r = kpool_put(key, fd, tmo, (int)size, reused);
     free(key);
     if (r) return session_fail(L, ERR_NOMEM, NULL, 0, 0);
     lua_pushinteger(L, 1);
@@ -460,6 +575,7 @@ static int l_getreusedtimes(lua_State *L)
 
 static int l_close(lua_State *L)
 {
+    socket_nargs(L, 1, 1, "expecting 1 argument (including the object) but seen %d");
     int n;
     cosocket_t *cs = socket_connected(L, &n);
     if (!cs) return n;
@@ -476,18 +592,25 @@ static int l_gc(lua_State *L)
     return 0;
 }
 
+/* The userdata comes with the first connect (socket_check), as in ngx_lua: a socket never
+ * connected costs a table only. */
 static int l_tcp(lua_State *L)
 {
     lua_createtable(L, 1, 0);
-    cosocket_t *cs = lua_newuserdata(L, sizeof *cs);
-    memset(cs, 0, sizeof *cs);
-    luaL_getmetatable(L, SOCKET_UD_MT);
-    lua_setmetatable(L, -2);
-    lua_rawseti(L, -2, 1);
     luaL_getmetatable(L, SOCKET_MT);
     lua_setmetatable(L, -2);
     return 1;
 }
+
+/* ngx.socket.connect(host, port[, opts]): a new socket, connected, or nil, err. In Lua,
+ * so that the connect can yield through it. */
+static const char socket_connect_lua[] = "local tcp = ...\n"
+                                         "return function(...)\n"
+                                         "  local s = tcp()\n"
+                                         "  local ok, err = s:connect(...)\n"
+                                         "  if not ok then return nil, err end\n"
+                                         "  return s\n"
+                                         "end\n";
 
 void api_socket_inject(lua_State *L)
 {
@@ -496,6 +619,7 @@ void api_socket_inject(lua_State *L)
         {"settimeout", l_settimeout},
         {"settimeouts", l_settimeouts},
         {"setoption", l_setoption},
+        {"getoption", l_getoption},
         {"setkeepalive", l_setkeepalive},
         {"getreusedtimes", l_getreusedtimes},
         {"close", l_close},
@@ -514,5 +638,11 @@ void api_socket_inject(lua_State *L)
     lua_newtable(L); /* ngx.socket */
     lua_pushcfunction(L, l_tcp);
     lua_setfield(L, -2, "tcp");
+    if (luaL_loadbuffer(L, socket_connect_lua, sizeof socket_connect_lua - 1, "=ngx.socket.connect") == 0) {
+        lua_pushcfunction(L, l_tcp);
+        lua_call(L, 1, 1);
+        lua_setfield(L, -2, "connect");
+    } else
+        lua_pop(L, 1); /* cannot happen: the chunk is fixed */
     lua_setfield(L, -2, "socket");
 }

@@ -22,6 +22,7 @@ enum {
     RECV_SIZE,  /* total[, atleast] bytes */
     RECV_LINE,  /* up to LF, CRs dropped */
     RECV_ALL,   /* until the peer closes */
+    RECV_ANY,   /* whatever is there, at most total */
     RECV_UNTIL, /* a receiveuntil iterator */
 };
 
@@ -43,16 +44,21 @@ typedef struct cosocket {
     unsigned reused;
     unsigned short port;
     unsigned char state, rmode;
+    unsigned read_closed : 1;     /* a receive failed: receives say "closed", sends still try */
+    unsigned nodelay_pending : 1; /* tcp_nodelay is set at the first send */
     char errbuf[160];
 } cosocket_t;
 
-/* The cosocket of argument 1 (raises on anything else). */
+/* The cosocket of the table at argument 1, made there if it has none (raises when argument
+ * 1 is not a table). */
 cosocket_t *socket_check(lua_State *L);
+/* Raises fmt (with the argument count) unless lo <= count <= hi. */
+void socket_nargs(lua_State *L, int lo, int hi, const char *fmt);
 /* The effective timeout (ms, -1 none) of kind TMO_*. */
 long socket_timeout(const cosocket_t *cs, int kind);
 /* Closes the connection (if any) and forgets the owner. */
 void socket_close(cosocket_t *cs);
-/* nil, err[, partial]; after an error other than a read timeout the socket is closed. */
+/* nil, err[, partial], and the socket is closed. */
 int socket_fail(lua_State *L, cosocket_t *cs, const char *err, const char *p, size_t n, int with_partial);
 /* For methods that need a connection: NULL after pushing nil, "closed" (count in *nret);
  * raises "bad request" when another session owns it. */

@@ -166,7 +166,11 @@ int stream_flush(stream_t *s)
             io_update(s, 1);
             return 1;
         }
-        if (w < 0) s->err = io_error(errno);
+        if (w < 0) {
+            s->epipe = errno == EPIPE;
+            s->reset = errno == ECONNRESET;
+            s->err = io_error(errno);
+        }
         else q->off += (uint32_t)w;
     }
     io_update(s, 0);

@@ -43,6 +43,7 @@ struct stream {
     unsigned timed_out : 1; /* the deadline passed since it was last armed */
     unsigned reading : 1;   /* the owner wants on_read */
     unsigned reset : 1;     /* the eof was a reset (ECONNRESET) */
+    unsigned epipe : 1;     /* a send found the peer gone (EPIPE) */
 };
 
 extern struct ev_loop *stream_loop;
