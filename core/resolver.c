@@ -53,7 +53,7 @@ typedef struct rsock { /* one watcher per socket c-ares has open */
 } rsock_t;
 
 typedef struct centry {
-    struct centry *hnext;      /* bucket chain */
+    struct centry *hnext;       /* bucket chain */
     struct centry *prev, *next; /* insertion order: eviction when full */
     ev_tstamp expires;
     unsigned hash;
@@ -128,8 +128,10 @@ static void cache_unlink(resolver_t *r, centry_t *e)
     centry_t **pp = &r->buckets[e->hash % CACHE_BUCKETS];
     while (*pp != e) pp = &(*pp)->hnext;
     *pp = e->hnext;
-    if (e->prev) e->prev->next = e->next; else r->oldest = e->next;
-    if (e->next) e->next->prev = e->prev; else r->newest = e->prev;
+    if (e->prev) e->prev->next = e->next;
+    else r->oldest = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else r->newest = e->prev;
     r->ncache--;
     free(e->addrs);
     free(e);
@@ -177,7 +179,8 @@ static void cache_put(resolver_t *r, const char *lower, struct sockaddr_storage 
     r->buckets[hash % CACHE_BUCKETS] = e;
     e->next = NULL;
     e->prev = r->newest;
-    if (r->newest) r->newest->next = e; else r->oldest = e;
+    if (r->newest) r->newest->next = e;
+    else r->oldest = e;
     r->newest = e;
     r->ncache++;
     return;
@@ -278,7 +281,8 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 
 static void waiter_detach(resolver_query_t *q)
 {
-    if (q->prev) q->prev->next = q->next; else q->lk->waiters = q->next;
+    if (q->prev) q->prev->next = q->next;
+    else q->lk->waiters = q->next;
     if (q->next) q->next->prev = q->prev;
     ev_timer_stop(q->r->loop, &q->deadline);
 }
@@ -286,7 +290,8 @@ static void waiter_detach(resolver_query_t *q)
 static void lookup_unlink(lookup_t *lk)
 {
     resolver_t *r = lk->r;
-    if (lk->prev) lk->prev->next = lk->next; else r->lookups = lk->next;
+    if (lk->prev) lk->prev->next = lk->next;
+    else r->lookups = lk->next;
     if (lk->next) lk->next->prev = lk->prev;
 }
 
@@ -512,12 +517,15 @@ static int try_timeout_ms(long timeout_ms, const str_list_t *servers)
 /* Nothing of the host's own configuration: resolv.conf is read from /dev/null (no servers,
  * domains or options from it), no search domains (ndomains 0: ares_getaddrinfo ignores
  * ARES_FLAG_NOSEARCH in c-ares 1.18 and would try each domain), no HOSTALIASES, and lookups
- * "b" (DNS only, no /etc/hosts). */
+ * "b" (DNS only, no /etc/hosts).
+ * ARES_FLAG_NOCHECKRESP: a SERVFAIL, REFUSED or NOTIMP answer is reported as such, as nginx
+ * does; without it c-ares 1.18 retries it on every server and try, then reports "connection
+ * refused". An answer to another question is still dropped (test_resolver.c checks it). */
 static int channel_init(resolver_t *r, const str_list_t *servers, char *err, size_t errlen)
 {
     struct ares_options o;
     memset(&o, 0, sizeof o);
-    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
     o.timeout = try_timeout_ms(r->timeout_ms, servers);
     o.tries = ARES_TRIES;
     o.ndots = 1;

@@ -21,6 +21,7 @@
  *   zero.test   A 10.0.0.9 with TTL 0
  *   short.test  A 10.0.0.5 (TTL 300) and A 10.0.0.6 (TTL 1)
  *   fail.test   SERVFAIL;  refused.test REFUSED;  slow.test never answered
+ *   mismatch.test  an A record, but for the question "mismatch.tesx" (a stray answer)
  *   anything else NXDOMAIN */
 static struct ev_loop *loop;
 static int dns_fd = -1, dns_port;
@@ -82,6 +83,8 @@ static int answer(const char *name, int type, unsigned char *p, size_t *n, int *
         if (type == 1) RR(1, 300, "10.0.0.4");
     } else if (strcasecmp(name, "zero.test") == 0) {
         if (type == 1) RR(1, 0, "10.0.0.9");
+    } else if (strcasecmp(name, "mismatch.test") == 0) {
+        if (type == 1) RR(1, 300, "10.0.0.7");
     } else if (strcasecmp(name, "short.test") == 0) {
         if (type == 1) RR(1, 300, "10.0.0.5"), RR(1, 1, "10.0.0.6");
     } else {
@@ -101,7 +104,8 @@ static void dns_reply(const unsigned char *q, size_t len, struct sockaddr_storag
     int type = q[end - 4] << 8 | q[end - 3];
     int rcode = answer(name, type, out + end, &an, &count);
     if (rcode < 0) return;
-    memcpy(out, q, end);                           /* id and question */
+    memcpy(out, q, end); /* id and question */
+    if (strcasecmp(name, "mismatch.test") == 0) out[end - 6] = 'x';
     out[2] = (unsigned char)(0x80 | (q[2] & 0x01)); /* QR, RD echoed */
     out[3] = (unsigned char)(0x80 | rcode);         /* RA */
     put16(out + 4, 1);
@@ -329,6 +333,16 @@ START_TEST(timeout)
 }
 END_TEST
 
+/* An answer whose question is not ours is dropped: the query times out. */
+START_TEST(answer_to_another_question_ignored)
+{
+    result_t rs;
+    res = make(200, 0, 0);
+    resolve("mismatch.test", &rs);
+    ck_assert_str_eq(rs.err, "mismatch.test could not be resolved (110: Operation timed out)");
+}
+END_TEST
+
 START_TEST(errors_are_not_cached)
 {
     result_t rs;
@@ -531,7 +545,7 @@ START_TEST(destroy_with_pending_queries)
     res = make(2000, 0, 1);
     ck_assert_ptr_nonnull(resolver_query(res, "slow.test", on_result, &r[0]));
     ck_assert_ptr_nonnull(resolver_query(res, "a.test", on_result, &r[1]));
-    run_for(&nq, 1, 5.0); /* some asked, answers not yet read */
+    run_for(&nq, 1, 5.0);                                                      /* some asked, answers not yet read */
     ck_assert_ptr_nonnull(resolver_query(res, "nope.test", on_result, &r[2])); /* not yet asked */
     resolver_destroy(res);
     res = NULL;
@@ -584,6 +598,7 @@ static Suite *resolver_suite(void)
     tcase_add_test(errs, refused);
     tcase_add_test(errs, error_names_the_name_as_written);
     tcase_add_test(errs, timeout);
+    tcase_add_test(errs, answer_to_another_question_ignored);
     tcase_add_test(errs, errors_are_not_cached);
     tcase_add_test(errs, invalid_server);
     tcase_add_test(cache, cache_hit_after_query);
