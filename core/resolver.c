@@ -15,6 +15,7 @@
 #include "resolver.h"
 #include <ares.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #define CACHE_BUCKETS 256
 #define CACHE_MAX 4096 /* entries; beyond it the oldest entry goes */
 #define NAME_MAX_LEN 255
-#define ARES_TRIES 3 /* per server; see try_timeout_ms() */
+#define ARES_TRIES 3         /* per server; see try_timeout_ms() */
+#define LOCALHOST_TTL_S 3600 /* see lookup_localhost() */
 
 typedef struct lookup lookup_t;
 
@@ -349,26 +351,46 @@ static void lookup_deliver(lookup_t *lk, const struct sockaddr_storage *addrs, i
     while ((q = lk->waiters)) query_finish(q, addrs, n, status);
 }
 
+/* The end of a lookup: every waiter gets the answer, then a positive one is cached. Takes
+ * ownership of addrs (n > 0 on success). */
+static void lookup_done(lookup_t *lk, int status, struct sockaddr_storage *addrs, int n, long ttl_s)
+{
+    resolver_t *r = lk->r;
+    lookup_unlink(lk); /* a query started from a callback below asks afresh */
+    lookup_deliver(lk, status == ARES_SUCCESS ? addrs : NULL, status == ARES_SUCCESS ? n : 0, status);
+    /* a callback may have destroyed the resolver: r itself lives until we return to the
+     * loop, but its cache is no longer wanted */
+    if (status == ARES_SUCCESS && !r->dead) cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);
+    else free(addrs);
+    free(lk);
+}
+
 /* ares_getaddrinfo's callback: once per lookup, also with ARES_EDESTRUCTION from
  * ares_destroy() (no waiters are left then). */
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
-    lookup_t *lk = arg;
-    resolver_t *r = lk->r;
     struct sockaddr_storage *addrs = NULL;
     long ttl_s = 0;
     int n = 0;
     (void)timeouts;
-    lookup_unlink(lk); /* a query started from a callback below asks afresh */
     if (status == ARES_SUCCESS && (n = collect(ai, &addrs, &ttl_s)) <= 0) status = n < 0 ? ARES_ENOMEM : ARES_ENODATA;
     if (ai) ares_freeaddrinfo(ai);
-    if (status == ARES_SUCCESS) lookup_deliver(lk, addrs, n, status);
-    else lookup_deliver(lk, NULL, 0, status);
-    /* after delivery: a callback may have destroyed the resolver; r itself lives until we
-     * return to the loop, but its cache is no longer wanted */
-    if (status == ARES_SUCCESS && !r->dead) cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);
-    else free(addrs);
-    free(lk);
+    lookup_done(arg, status, addrs, n, ttl_s);
+}
+
+/* c-ares 1.18 never sends "localhost" to a server (RFC 6761 6.3) and, /etc/hosts being off,
+ * would fail it as "connection refused". Answer what RFC 6761 says instead: loopback. */
+static void lookup_localhost(lookup_t *lk)
+{
+    struct sockaddr_storage *a = calloc(2, sizeof *a);
+    if (!a) return lookup_done(lk, ARES_ENOMEM, NULL, 0, 0);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&a[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a[1];
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_addr = in6addr_loopback;
+    lookup_done(lk, ARES_SUCCESS, a, lk->r->family == AF_UNSPEC ? 2 : 1, LOCALHOST_TTL_S);
 }
 
 /* The kick: hands the pending lookups to c-ares. One with no waiter left (all cancelled or
@@ -387,7 +409,8 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
             free(lk);
             continue;
         }
-        ares_getaddrinfo(r->ch, lk->name, NULL, &hints, on_addrinfo, lk);
+        if (strcmp(lk->name, "localhost") == 0) lookup_localhost(lk);
+        else ares_getaddrinfo(r->ch, lk->name, NULL, &hints, on_addrinfo, lk);
     }
     if (!r->dead) tick_arm(r);
     leave(r);

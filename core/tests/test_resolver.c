@@ -343,6 +343,35 @@ START_TEST(answer_to_another_question_ignored)
 }
 END_TEST
 
+/* c-ares refuses to encode a label over 63 bytes, from inside ares_getaddrinfo(): still
+ * reported from the loop, as nginx reports a name it cannot ask (NXDOMAIN). */
+START_TEST(unaskable_name_not_found)
+{
+    result_t rs;
+    char name[100];
+    memset(name, 'x', 70);
+    strcpy(name + 70, ".test");
+    res = make(2000, 0, 0);
+    resolve(name, &rs);
+    ck_assert_int_eq(rs.n, 0);
+    ck_assert(strstr(rs.err, "could not be resolved (3: Host not found)") != NULL);
+    ck_assert_int_eq(nq, 0);
+}
+END_TEST
+
+/* c-ares does not ask a server for "localhost"; the resolver answers loopback itself. */
+START_TEST(localhost_is_loopback)
+{
+    result_t rs;
+    res = make(2000, 0, _i);
+    resolve("LocalHost", &rs);
+    ck_assert_int_eq(rs.n, _i ? 2 : 1);
+    ck_assert(has_addr(&rs, "127.0.0.1"));
+    if (_i) ck_assert(has_addr(&rs, "::1"));
+    ck_assert_int_eq(nq, 0);
+}
+END_TEST
+
 START_TEST(errors_are_not_cached)
 {
     result_t rs;
@@ -593,12 +622,14 @@ static Suite *resolver_suite(void)
     tcase_add_test(ans, a_only_when_ipv6_off);
     tcase_add_test(ans, a_and_aaaa_when_ipv6_on);
     tcase_add_test(ans, a_without_aaaa_when_ipv6_on);
+    tcase_add_loop_test(ans, localhost_is_loopback, 0, 2);
     tcase_add_loop_test(errs, nxdomain, 0, 2);
     tcase_add_test(errs, servfail);
     tcase_add_test(errs, refused);
     tcase_add_test(errs, error_names_the_name_as_written);
     tcase_add_test(errs, timeout);
     tcase_add_test(errs, answer_to_another_question_ignored);
+    tcase_add_test(errs, unaskable_name_not_found);
     tcase_add_test(errs, errors_are_not_cached);
     tcase_add_test(errs, invalid_server);
     tcase_add_test(cache, cache_hit_after_query);
