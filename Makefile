@@ -27,9 +27,9 @@ CFLAGS  = $(CORE_CFLAGS) -Iapi $(LUA_CFLAGS)
 LDFLAGS = $(SAN)
 # Functions the Lua side calls through LuaJIT's FFI (ffi.C.tcplua_ffi_*): exported from the binary.
 FFI_LDFLAGS = -Wl,--export-dynamic-symbol=tcplua_ffi_*
-# Debian's libev ships no .pc file.
-CORE_LIBS = -lev -lm
-LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcares -lcrypto -lz
+# Debian's libev ships no .pc file. c-ares is core's too (resolver.c), so core's tests link it.
+CORE_LIBS = -lev -lm -lcares
+LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcrypto -lz
 
 SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))

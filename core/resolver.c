@@ -15,6 +15,7 @@
 #include "resolver.h"
 #include <ares.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #define CACHE_BUCKETS 256
 #define CACHE_MAX 4096 /* entries; beyond it the oldest entry goes */
 #define NAME_MAX_LEN 255
-#define ARES_TRIES 3 /* per server; see try_timeout_ms() */
+#define ARES_TRIES 3         /* per server; see try_timeout_ms() */
+#define LOCALHOST_TTL_S 3600 /* see lookup_localhost() */
 
 typedef struct lookup lookup_t;
 
@@ -53,7 +55,7 @@ typedef struct rsock { /* one watcher per socket c-ares has open */
 } rsock_t;
 
 typedef struct centry {
-    struct centry *hnext;      /* bucket chain */
+    struct centry *hnext;       /* bucket chain */
     struct centry *prev, *next; /* insertion order: eviction when full */
     ev_tstamp expires;
     unsigned hash;
@@ -128,8 +130,10 @@ static void cache_unlink(resolver_t *r, centry_t *e)
     centry_t **pp = &r->buckets[e->hash % CACHE_BUCKETS];
     while (*pp != e) pp = &(*pp)->hnext;
     *pp = e->hnext;
-    if (e->prev) e->prev->next = e->next; else r->oldest = e->next;
-    if (e->next) e->next->prev = e->prev; else r->newest = e->prev;
+    if (e->prev) e->prev->next = e->next;
+    else r->oldest = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else r->newest = e->prev;
     r->ncache--;
     free(e->addrs);
     free(e);
@@ -177,7 +181,8 @@ static void cache_put(resolver_t *r, const char *lower, struct sockaddr_storage 
     r->buckets[hash % CACHE_BUCKETS] = e;
     e->next = NULL;
     e->prev = r->newest;
-    if (r->newest) r->newest->next = e; else r->oldest = e;
+    if (r->newest) r->newest->next = e;
+    else r->oldest = e;
     r->newest = e;
     r->ncache++;
     return;
@@ -278,7 +283,8 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 
 static void waiter_detach(resolver_query_t *q)
 {
-    if (q->prev) q->prev->next = q->next; else q->lk->waiters = q->next;
+    if (q->prev) q->prev->next = q->next;
+    else q->lk->waiters = q->next;
     if (q->next) q->next->prev = q->prev;
     ev_timer_stop(q->r->loop, &q->deadline);
 }
@@ -286,7 +292,8 @@ static void waiter_detach(resolver_query_t *q)
 static void lookup_unlink(lookup_t *lk)
 {
     resolver_t *r = lk->r;
-    if (lk->prev) lk->prev->next = lk->next; else r->lookups = lk->next;
+    if (lk->prev) lk->prev->next = lk->next;
+    else r->lookups = lk->next;
     if (lk->next) lk->next->prev = lk->prev;
 }
 
@@ -344,26 +351,46 @@ static void lookup_deliver(lookup_t *lk, const struct sockaddr_storage *addrs, i
     while ((q = lk->waiters)) query_finish(q, addrs, n, status);
 }
 
+/* The end of a lookup: every waiter gets the answer, then a positive one is cached. Takes
+ * ownership of addrs (n > 0 on success). */
+static void lookup_done(lookup_t *lk, int status, struct sockaddr_storage *addrs, int n, long ttl_s)
+{
+    resolver_t *r = lk->r;
+    lookup_unlink(lk); /* a query started from a callback below asks afresh */
+    lookup_deliver(lk, status == ARES_SUCCESS ? addrs : NULL, status == ARES_SUCCESS ? n : 0, status);
+    /* a callback may have destroyed the resolver: r itself lives until we return to the
+     * loop, but its cache is no longer wanted */
+    if (status == ARES_SUCCESS && !r->dead) cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);
+    else free(addrs);
+    free(lk);
+}
+
 /* ares_getaddrinfo's callback: once per lookup, also with ARES_EDESTRUCTION from
  * ares_destroy() (no waiters are left then). */
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
-    lookup_t *lk = arg;
-    resolver_t *r = lk->r;
     struct sockaddr_storage *addrs = NULL;
     long ttl_s = 0;
     int n = 0;
     (void)timeouts;
-    lookup_unlink(lk); /* a query started from a callback below asks afresh */
     if (status == ARES_SUCCESS && (n = collect(ai, &addrs, &ttl_s)) <= 0) status = n < 0 ? ARES_ENOMEM : ARES_ENODATA;
     if (ai) ares_freeaddrinfo(ai);
-    if (status == ARES_SUCCESS) lookup_deliver(lk, addrs, n, status);
-    else lookup_deliver(lk, NULL, 0, status);
-    /* after delivery: a callback may have destroyed the resolver; r itself lives until we
-     * return to the loop, but its cache is no longer wanted */
-    if (status == ARES_SUCCESS && !r->dead) cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);
-    else free(addrs);
-    free(lk);
+    lookup_done(arg, status, addrs, n, ttl_s);
+}
+
+/* c-ares 1.18 never sends "localhost" to a server (RFC 6761 6.3) and, /etc/hosts being off,
+ * would fail it as "connection refused". Answer what RFC 6761 says instead: loopback. */
+static void lookup_localhost(lookup_t *lk)
+{
+    struct sockaddr_storage *a = calloc(2, sizeof *a);
+    if (!a) return lookup_done(lk, ARES_ENOMEM, NULL, 0, 0);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&a[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a[1];
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_addr = in6addr_loopback;
+    lookup_done(lk, ARES_SUCCESS, a, lk->r->family == AF_UNSPEC ? 2 : 1, LOCALHOST_TTL_S);
 }
 
 /* The kick: hands the pending lookups to c-ares. One with no waiter left (all cancelled or
@@ -382,7 +409,8 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
             free(lk);
             continue;
         }
-        ares_getaddrinfo(r->ch, lk->name, NULL, &hints, on_addrinfo, lk);
+        if (strcmp(lk->name, "localhost") == 0) lookup_localhost(lk);
+        else ares_getaddrinfo(r->ch, lk->name, NULL, &hints, on_addrinfo, lk);
     }
     if (!r->dead) tick_arm(r);
     leave(r);
@@ -512,12 +540,15 @@ static int try_timeout_ms(long timeout_ms, const str_list_t *servers)
 /* Nothing of the host's own configuration: resolv.conf is read from /dev/null (no servers,
  * domains or options from it), no search domains (ndomains 0: ares_getaddrinfo ignores
  * ARES_FLAG_NOSEARCH in c-ares 1.18 and would try each domain), no HOSTALIASES, and lookups
- * "b" (DNS only, no /etc/hosts). */
+ * "b" (DNS only, no /etc/hosts).
+ * ARES_FLAG_NOCHECKRESP: a SERVFAIL, REFUSED or NOTIMP answer is reported as such, as nginx
+ * does; without it c-ares 1.18 retries it on every server and try, then reports "connection
+ * refused". An answer to another question is still dropped (test_resolver.c checks it). */
 static int channel_init(resolver_t *r, const str_list_t *servers, char *err, size_t errlen)
 {
     struct ares_options o;
     memset(&o, 0, sizeof o);
-    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
     o.timeout = try_timeout_ms(r->timeout_ms, servers);
     o.tries = ARES_TRIES;
     o.ndots = 1;

@@ -6,6 +6,8 @@
  * ngx_lua words them ("NAME could not be resolved (3: Host not found)").
  *
  * Literal IP addresses are the caller's business: it does not ask the resolver for them.
+ * "localhost" is the exception to "only DNS": c-ares never sends it to a server (RFC 6761),
+ * so it resolves to 127.0.0.1 (and ::1 with ipv6) without a query.
  * Callbacks run only from the event loop, never inside the call that started the query.
  *
  * Caller protocol for one name:
