@@ -151,7 +151,10 @@ class _TCPFixture(_Fixture):
 
     def _accept_loop(self):
         while not self._stop.is_set():
-            r, _, _ = select.select([self.listener], [], [], 0.05)
+            try:
+                r, _, _ = select.select([self.listener], [], [], 0.05)
+            except (OSError, ValueError):
+                return
             if not r:
                 continue
             stats = ConnStats()
@@ -226,8 +229,6 @@ class _TCPFixture(_Fixture):
 
     def stop(self):
         self._stop.set()
-        if self.listener is not None:
-            self.listener.close()
         with self._lock:
             socks = list(self._socks)
         for s in socks:
@@ -235,7 +236,11 @@ class _TCPFixture(_Fixture):
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        super().stop()
+        super().stop()      # the accept loop ends within one select timeout
+        with self._lock:
+            if self.listener is not None:
+                self.listener.close()
+                self.listener = None
         if self.unix and os.path.exists(self.unix):
             os.unlink(self.unix)
 
