@@ -572,3 +572,34 @@ end
     assert log.count("receive again: [hello world 1234567890] nil") == 3
     assert "connect : 1 nil 0" in log and "connect : 1 nil 2" in log
     assert up.accepted == 1
+
+
+@spec("socket.timeout.seed")
+def test_settimeout_three_arguments(server, upstreams):
+    """socket.timeout.seed: settimeout(connect, send, read) sets each: here the read timeout
+    (the third) of 100 ms ends a receive from a silent upstream while the others are long."""
+    silent = upstreams(Silent())
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+s:settimeout(5000, 5000, 100)
+assert(s:connect("127.0.0.1", %d))
+ngx.say(s:receive(1))
+""" % silent.port, extra="lua_socket_read_timeout 60s;")
+    assert lines(srv) == ["niltimeout"]
+
+
+@spec("socket.receive.seed")
+def test_receive_total_atleast(server, upstreams):
+    """socket.receive.seed: receive(total, atleast) returns as soon as atleast bytes are there,
+    at most total; receive(n, nil) reads exactly n."""
+    echo = upstreams(Echo())
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+s:send("abc")
+ngx.say(s:receive(10, 2))
+s:send("0123456789")
+ngx.say(s:receive(4, nil))
+ngx.say(s:receive(100, 6))
+""" % echo.port)
+    assert lines(srv) == ["abc", "0123", "456789"]

@@ -379,18 +379,16 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 }
 
 /* c-ares 1.18 never sends "localhost" to a server (RFC 6761 6.3) and, /etc/hosts being off,
- * would fail it as "connection refused". Answer what RFC 6761 says instead: loopback. */
+ * would fail it as "connection refused". Answer loopback instead, IPv4 only: a connect picks
+ * one address at random, and services on "localhost" mostly listen on 127.0.0.1 alone. */
 static void lookup_localhost(lookup_t *lk)
 {
-    struct sockaddr_storage *a = calloc(2, sizeof *a);
+    struct sockaddr_storage *a = calloc(1, sizeof *a);
     if (!a) return lookup_done(lk, ARES_ENOMEM, NULL, 0, 0);
     struct sockaddr_in *v4 = (struct sockaddr_in *)&a[0];
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a[1];
     v4->sin_family = AF_INET;
     v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_addr = in6addr_loopback;
-    lookup_done(lk, ARES_SUCCESS, a, lk->r->family == AF_UNSPEC ? 2 : 1, LOCALHOST_TTL_S);
+    lookup_done(lk, ARES_SUCCESS, a, 1, LOCALHOST_TTL_S);
 }
 
 /* The kick: hands the pending lookups to c-ares. One with no waiter left (all cancelled or

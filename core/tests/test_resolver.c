@@ -359,15 +359,14 @@ START_TEST(unaskable_name_not_found)
 }
 END_TEST
 
-/* c-ares does not ask a server for "localhost"; the resolver answers loopback itself. */
+/* c-ares does not ask a server for "localhost"; the resolver answers 127.0.0.1 itself. */
 START_TEST(localhost_is_loopback)
 {
     result_t rs;
     res = make(2000, 0, _i);
     resolve("LocalHost", &rs);
-    ck_assert_int_eq(rs.n, _i ? 2 : 1);
+    ck_assert_int_eq(rs.n, 1);
     ck_assert(has_addr(&rs, "127.0.0.1"));
-    if (_i) ck_assert(has_addr(&rs, "::1"));
     ck_assert_int_eq(nq, 0);
 }
 END_TEST
