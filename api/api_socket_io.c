@@ -15,7 +15,7 @@
 
 /* A receiveuntil iterator's state (a userdata upvalue of the iterator). */
 typedef struct socket_until {
-    size_t plen, size; /* size: this call's chunk size, 0 for none */
+    size_t plen, size;   /* size: this call's chunk size, 0 for none */
     int inclusive, done; /* done: a sized call handed out the last piece before the pattern */
     char pat[];
 } socket_until_t;
@@ -32,7 +32,7 @@ static int recv_fail(lua_State *L, cosocket_t *cs, const char *p, size_t n)
 {
     stream_t *s = &cs->stream;
     const char *err = s->timed_out ? ERR_TIMEOUT : s->reset ? "connection reset by peer"
-                                               : s->err     ? s->err
+                                             : s->err       ? s->err
                                                             : ERR_CLOSED;
     int r = session_fail(L, err, p, n, 1);
     recvbuf_consume(&s->in, n);
@@ -359,8 +359,7 @@ static size_t send_value(lua_State *L, stream_t *out)
     case LUA_TNIL: p = "nil", n = 3; break;
     case LUA_TBOOLEAN: p = lua_toboolean(L, 2) ? "true" : "false", n = strlen(p); break;
     default:
-        return luaL_argerror(L, 2, lua_pushfstring(L, "string, number, boolean, nil, or array table expected, got %s",
-                                                   luaL_typename(L, 2)));
+        return luaL_argerror(L, 2, lua_pushfstring(L, "string, number, boolean, nil, or array table expected, got %s", luaL_typename(L, 2)));
     }
     if (out && stream_write(out, p, n)) luaL_error(L, ERR_NOMEM);
     return n;

@@ -15,7 +15,11 @@ enum {
     CS_CONNECTED
 };
 
-enum { TMO_CONNECT, TMO_SEND, TMO_READ };
+enum {
+    TMO_CONNECT,
+    TMO_SEND,
+    TMO_READ
+};
 
 /* What a pending receive asks for. */
 enum {
@@ -34,12 +38,12 @@ typedef struct cosocket {
     session_t *ss;   /* the owner while not CS_CLOSED */
     session_cleanup_t cleanup;
     struct resolver_query *query;
-    char *pool;          /* the pool key of this connection (malloc'd) */
-    const char *err;     /* a connect failure to report (static text or errbuf) */
+    char *pool;                   /* the pool key of this connection (malloc'd) */
+    const char *err;              /* a connect failure to report (static text or errbuf) */
     struct sockaddr_storage peer; /* where connect goes */
-    long tmo[3];         /* settimeout values in ms; 0: the lua_socket_* default */
-    long pool_size;      /* connect's pool_size option; 0: lua_socket_pool_size */
-    size_t total, atleast; /* the pending receive */
+    long tmo[3];                  /* settimeout values in ms; 0: the lua_socket_* default */
+    long pool_size;               /* connect's pool_size option; 0: lua_socket_pool_size */
+    size_t total, atleast;        /* the pending receive */
     struct socket_until *until;
     unsigned reused;
     unsigned short port;

@@ -19,7 +19,7 @@ typedef struct kitem {
 } kitem_t;
 
 struct kpool {
-    kpool_t *hnext;      /* hash chain */
+    kpool_t *hnext;       /* hash chain */
     kitem_t *head, *tail; /* most / least recently used */
     size_t count;
     int size;

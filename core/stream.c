@@ -170,8 +170,7 @@ int stream_flush(stream_t *s)
             s->epipe = errno == EPIPE;
             s->reset = errno == ECONNRESET;
             s->err = io_error(errno);
-        }
-        else q->off += (uint32_t)w;
+        } else q->off += (uint32_t)w;
     }
     io_update(s, 0);
     sendq_free(q); /* an idle stream holds no output memory; after an error, none is sent */

@@ -69,7 +69,7 @@ static inline size_t stream_queued(const stream_t *s) { return s->out.len - s->o
  * flushes the rest when writable, then calls on_write), -1 error (s->err). */
 int stream_flush(stream_t *s);
 
-void stream_read(stream_t *s, int on);   /* want on_read or not */
+void stream_read(stream_t *s, int on); /* want on_read or not */
 /* Wants on_write once the socket is writable even with nothing queued: the end of a
  * non-blocking connect(). */
 void stream_want_write(stream_t *s);
