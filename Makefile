@@ -12,7 +12,8 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build and every test need; `make deps` installs the missing ones.
 DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest valgrind \
-            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format
+            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format \
+            lua-nginx-memcached
 
 # Deferred (=, not :=) so that on a fresh machine pkg-config runs after `deps` installed it.
 LUA_CFLAGS = $(shell pkg-config --cflags luajit 2>/dev/null)
