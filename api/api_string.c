@@ -1,11 +1,13 @@
 /* api_string.c: the ngx.* string and digest helpers (encode_base64, decode_base64, md5,
- * md5_bin, sha1_bin, crc32_short, crc32_long, hmac_sha1). Digests come from libcrypto,
- * CRC-32 from zlib; base64 is written here (see b64_decode for why). */
+ * md5_bin, sha1_bin, crc32_short, crc32_long, hmac_sha1, escape_uri, unescape_uri).
+ * Digests come from libcrypto, CRC-32 from zlib; base64 and the URI escapes are written
+ * here (see b64_decode for why; the URI rules are ngx_lua's, SPEC §6.6). */
 #include "api.h"
 
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
@@ -222,6 +224,162 @@ static int ngx_hmac_sha1(lua_State *L)
     return 1;
 }
 
+/* escape_uri's seven byte sets, ngx_lua's `type` 0..6 (uri, args, uri component, html,
+ * refresh, memcached, mail auth). Every type escapes 0x00-0x20, types 0-4 also 0x7F-0xFF;
+ * these are the printable bytes each escapes besides. */
+static const char *const uri_printable_escaped[] = {
+    "#%?",
+    "#%+?",
+    "\"#$%&+,/:;<=>?@[\\]^`{|}",
+    "\"#%'",
+    "\"'",
+    "%",
+    "%",
+};
+#define URI_TYPES ((int)(sizeof uri_printable_escaped / sizeof uri_printable_escaped[0]))
+#define URI_TYPE_DEFAULT 2
+
+/* Bit t of uri_escaped[b] is set when type t escapes byte b; filled by uri_map_init. */
+static unsigned char uri_escaped[256];
+
+static void uri_map_init(void)
+{
+    for (int b = 0; b < 256; b++) {
+        unsigned m = 0;
+        for (int t = 0; t < URI_TYPES; t++) {
+            if (b <= 0x20 || (b >= 0x7f && t < 5) || strchr(uri_printable_escaped[t], b))
+                m |= 1u << t;
+        }
+        uri_escaped[b] = (unsigned char)m;
+    }
+}
+
+/* Raises msg (at index -1) as resty.core's error(msg, 3) does: positioned at the caller of
+ * the function that called us, so a chunk run by pcall gets no position. */
+static int uri_type_error(lua_State *L)
+{
+    luaL_where(L, 2);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* escape_uri's type at index i: nil is the default, a number from 0 to 6 is truncated
+ * toward zero; anything else (NaN included) raises. */
+static int uri_type(lua_State *L, int i)
+{
+    lua_Number t;
+
+    if (lua_isnil(L, i))
+        return URI_TYPE_DEFAULT;
+    if (lua_type(L, i) != LUA_TNUMBER) {
+        lua_pushliteral(L, "\"type\" is not a number");
+        return uri_type_error(L);
+    }
+    t = lua_tonumber(L, i);
+    if (!(t >= 0 && t <= URI_TYPES - 1)) { /* NaN fails too */
+        lua_pushvalue(L, i);
+        lua_pushfstring(L, "\"type\" %s out of range", lua_tostring(L, -1));
+        return uri_type_error(L);
+    }
+    return (int)t;
+}
+
+/* The string argument of the URI helpers, left at index 1: nil and false are "", other
+ * non-strings go through the original tostring (upvalue 1), as resty.core converts them. */
+static const unsigned char *uri_arg(lua_State *L, size_t *len)
+{
+    const char *s;
+
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        if (!lua_toboolean(L, 1)) {
+            lua_pushliteral(L, "");
+        } else {
+            lua_pushvalue(L, lua_upvalueindex(1));
+            lua_pushvalue(L, 1);
+            lua_call(L, 1, 1);
+        }
+        lua_replace(L, 1);
+    }
+    s = lua_tolstring(L, 1, len);
+    if (s == NULL)
+        luaL_error(L, "'tostring' must return a string");
+    return (const unsigned char *)s;
+}
+
+static int ngx_escape_uri(lua_State *L)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len, n = 0;
+    const unsigned char *s;
+    unsigned mask;
+    char *dst, *d;
+
+    lua_settop(L, 2);
+    s = uri_arg(L, &len);
+    mask = 1u << uri_type(L, 2);
+    for (size_t i = 0; i < len; i++)
+        n += (uri_escaped[s[i]] & mask) != 0;
+    if (n == 0) {
+        lua_settop(L, 1); /* nothing to escape: the string itself */
+        return 1;
+    }
+    dst = d = lua_newuserdata(L, len + 2 * n); /* n <= len: no overflow for a Lua string */
+    for (size_t i = 0; i < len; i++) {
+        if (uri_escaped[s[i]] & mask) {
+            *d++ = '%';
+            *d++ = hex[s[i] >> 4];
+            *d++ = hex[s[i] & 15];
+        } else {
+            *d++ = (char)s[i];
+        }
+    }
+    lua_pushlstring(L, dst, len + 2 * n);
+    return 1;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* %XX is the byte, '+' a space; a '%' without two hex digits after it is kept as it is
+ * and decoding goes on with the next byte. Returns the length written (at most len). */
+static size_t uri_unescape(const unsigned char *s, size_t len, char *dst)
+{
+    char *d = dst;
+
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+
+        if (s[i] == '+') {
+            *d++ = ' ';
+        } else if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+            *d++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            *d++ = (char)s[i];
+        }
+    }
+    return (size_t)(d - dst);
+}
+
+static int ngx_unescape_uri(lua_State *L)
+{
+    size_t len;
+    const unsigned char *s;
+    char *dst;
+
+    lua_settop(L, 1);
+    s = uri_arg(L, &len);
+    dst = lua_newuserdata(L, len + 1);
+    lua_pushlstring(L, dst, uri_unescape(s, len, dst));
+    return 1;
+}
+
 void api_string_inject(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -240,4 +398,11 @@ void api_string_inject(lua_State *L)
         lua_pushcfunction(L, r->func); /* ngx, f */
         lua_setfield(L, -2, r->name);  /* ngx */
     }
+    uri_map_init();
+    lua_getglobal(L, "tostring"); /* ngx, tostring: kept as it is now, as resty.core does */
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, ngx_escape_uri, 1);
+    lua_setfield(L, -3, "escape_uri");
+    lua_pushcclosure(L, ngx_unescape_uri, 1);
+    lua_setfield(L, -2, "unescape_uri"); /* ngx */
 }

@@ -5,14 +5,16 @@ compares them with hashlib, hmac, base64 and zlib, plus the RFC known-answer vec
 cases print the message pcall caught and compare its end ("chunk:line: " comes first).
 """
 import base64
+import pathlib
 import hashlib
 import hmac
+import pathlib
 import random
 import zlib
 
 import pytest
 
-from tcplua_harness.cases import PERR_LUA, lua_str, said_lines
+from tcplua_harness.cases import PERR_LUA, lua_str, said_lines, serve
 
 # hex(s): lowercase hex of a binary string, or "nil"; perr(f): says the error f raised.
 PRELUDE = r"""
@@ -262,3 +264,142 @@ def test_hmac_sha1(server):
     lines = run(server, script)
     assert lines[:7] == [v[2] + "20" for v in RFC2202]
     assert lines[7:] == [hmac.new(k, d, hashlib.sha1).hexdigest() for k, d in pairs]
+
+
+# -- escape_uri / unescape_uri: the probe file that recorded ngx_lua, run here ----------------
+REFERENCE = pathlib.Path(__file__).parent / "reference"
+URI_PROBE = (REFERENCE / "uri_probe.lua").read_bytes()
+URI_SCRIPT = 'dofile("@PREFIX@/conf/uri_probe.lua").run(function(line) ngx.say(line) end)\n'
+
+
+def uri_record():
+    """{probe name: line} of uri_ngx_lua.txt (ngx_lua 0.10.23's results)."""
+    lines = (REFERENCE / "uri_ngx_lua.txt").read_bytes().decode("latin-1").splitlines()
+    return dict(line.split(" => ", 1) for line in lines if " => " in line)
+
+
+def uri_probe(server, selected):
+    """Runs uri_probe.lua in a session; returns (got, want): {name: result} of the probes
+    whose name `selected` accepts, in this implementation and in the record."""
+    srv = serve(server, URI_SCRIPT, files={"conf/uri_probe.lua": URI_PROBE})
+    out = srv.connect().recv_until_close(20).decode("latin-1").splitlines()
+    assert out[-1:] == ["# end"], out[-5:]
+    got = dict(line.split(" => ", 1) for line in out if " => " in line)
+    want = {k: v for k, v in uri_record().items() if selected(k)}
+    assert want, "no probe selected"
+    return {k: got.get(k, "<missing>") for k in want}, want
+
+
+URI_ARGS = ("escape.arg.", "unescape.arg.", "escape.extra_args_ignored",
+            "unescape.extra_args_ignored")
+
+
+def is_uri_args(name):
+    return name.startswith(URI_ARGS)
+
+
+@pytest.mark.spec("string.uri.present")
+def test_uri_functions_present_in_both_contexts(server):
+    """string.uri.present: escape_uri and unescape_uri are functions in process_by_lua* and
+    init_by_lua*, and return exactly one value, a string."""
+    init = ("INIT = type(ngx.escape_uri) .. ' ' .. type(ngx.unescape_uri) .. ' ' .. "
+            "ngx.escape_uri('a b') .. ' ' .. ngx.unescape_uri('a%20b')")
+    script = ("ngx.say(INIT)\n"
+              "ngx.say(select('#', ngx.escape_uri('a b')), ' ', select('#', ngx.unescape_uri('%41')),"
+              " ' ', type(ngx.escape_uri(1)), ' ', type(ngx.unescape_uri(nil)))\n")
+    assert run(server, script, init=init) == ["function function a%20b a b", "1 1 string string"]
+    got, want = uri_probe(server, lambda n: n in ("type", "escape.returns_one_value",
+                                                  "unescape.returns_one_value"))
+    assert got == want
+
+
+@pytest.mark.spec("string.uri.args")
+def test_uri_argument_conversion(server):
+    """string.uri.args: nil, false or no argument is ""; other values go through the
+    original tostring; no error for the first argument; extra arguments are ignored."""
+    got, want = uri_probe(server, is_uri_args)
+    assert got == want
+
+
+@pytest.mark.spec("string.escape_uri")
+def test_escape_uri_matches_ngx_lua(server):
+    """string.escape_uri: every byte but A-Z a-z 0-9 - . _ ~ ! * ' ( ) becomes %XX with
+    uppercase hex digits (all 256 bytes, UTF-8, long input)."""
+    got, want = uri_probe(server, lambda n: n.startswith("escape.") and not is_uri_args(n)
+                          and not n.startswith("escape.type"))
+    assert got == want
+
+
+@pytest.mark.spec("string.escape_uri.type")
+def test_escape_uri_type_matches_ngx_lua(server):
+    """string.escape_uri.type: type 0..6 (truncated) selects the escaped set; other numbers
+    raise '"type" N out of range', other types '"type" is not a number', at the caller's
+    caller's position."""
+    got, want = uri_probe(server, lambda n: n.startswith("escape.type"))
+    assert got == want
+
+
+@pytest.mark.spec("string.escape_uri.type")
+def test_escape_uri_type_nan_raises(server):
+    """string.escape_uri.type: a NaN type is out of range (ngx_lua's worker crashes)."""
+    script = ("perr(function() local r = ngx.escape_uri('a', 0/0) ngx.say(r) end)\n"
+              "perr(function() local r = ngx.escape_uri('a', 7) ngx.say(r) end)\n")
+    lines = run(server, script)
+    assert len(lines) == 2
+    assert lines[0].endswith(' out of range') and '"type" ' in lines[0] and "nan" in lines[0]
+    assert lines[1].endswith('"type" 7 out of range'), lines
+
+
+@pytest.mark.spec("string.unescape_uri")
+def test_unescape_uri_matches_ngx_lua(server):
+    """string.unescape_uri: %XX in either case is the byte, '+' a space, a '%' without two
+    hex digits stays and scanning resumes after it."""
+    got, want = uri_probe(server, lambda n: n.startswith("unescape.") and not is_uri_args(n))
+    assert got == want
+
+
+@pytest.mark.spec("string.escape_uri", "string.unescape_uri")
+def test_uri_escape_round_trips(server):
+    """string.escape_uri, string.unescape_uri: unescape_uri(escape_uri(s)) == s for any bytes
+    (the default type escapes '+')."""
+    data = samples(8) + [bytes(range(256)) * 3, b"a+b %2B"]
+    lines = run(server, say_each("ngx.escape_uri(a), ' ', hex(ngx.unescape_uri(ngx.escape_uri(a)))",
+                                 map(lua_str, data)))
+    keep = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!*'()")
+    want = ["".join(chr(b) if b in keep else "%%%02X" % b for b in d) + " " + d.hex()
+            for d in data]
+    assert lines == want
+
+
+MEMCACHED = pathlib.Path("/usr/share/lua/5.1/nginx/memcached.lua")
+
+
+@pytest.mark.spec("string.escape_uri", "string.unescape_uri")
+def test_lua_resty_memcached_keys(server):
+    """string.escape_uri, string.unescape_uri: Debian's lua-resty-memcached, unchanged,
+    escapes keys with escape_uri and unescapes those of a reply with unescape_uri (over a
+    stand-in for ngx.socket.tcp that records the request and plays a reply)."""
+    if not MEMCACHED.exists():
+        pytest.skip("Debian package lua-nginx-memcached (lua-resty-memcached) is not installed")
+    script = r"""
+local sent, reply = {}, {"VALUE user%3A42%20a%2F%C3%A9 0 1", "v", "\r\n", "END"}
+local sock = {}
+function sock:settimeout() end
+function sock:connect() return 1 end
+function sock:send(data)
+    sent[#sent + 1] = type(data) == "table" and table.concat(data) or data
+    return #sent[#sent]
+end
+function sock:receive() return table.remove(reply, 1) end  -- a line, then len bytes, then CRLF
+ngx.socket = ngx.socket or {}
+ngx.socket.tcp = function() return sock end
+package.path = "/usr/share/lua/5.1/?.lua;" .. package.path
+local memcached = require "nginx.memcached"
+local m = assert(memcached:new())
+assert(m:connect("127.0.0.1", 11211))
+local res = assert(m:get({"user:42 a/\195\169"}))  -- a table of keys: multi get
+for k, v in pairs(res) do ngx.say("key ", k, " = ", v[1]) end
+ngx.say((sent[1]:gsub("\r\n", "<CRLF>")))
+"""
+    lines = run(server, script)
+    assert lines == ["key user:42 a/\xc3\xa9 = v", "get user%3A42%20a%2F%C3%A9<CRLF>"], lines

@@ -271,16 +271,86 @@ START_TEST(test_args_errors)
 }
 END_TEST
 
+/* escape_uri / unescape_uri (SPEC §6.6, the rules recorded from ngx_lua 0.10.23) */
+START_TEST(test_uri_escape)
+{
+    static const vec_t esc[] = {
+        {"''", ""},
+        {"'abcXYZ019-._~!*\\'()'", "abcXYZ019-._~!*'()"},
+        {"'a b/\\195\\169'", "a%20b%2F%C3%A9"},
+        {"'%+?#\\0\\127\\255'", "%25%2B%3F%23%00%7F%FF"},
+        {"1e100", "1e%2B100"},
+        {"nil", ""},
+        {"false", ""},
+        {"true", "true"},
+    };
+
+    check_vectors("return ngx.escape_uri(%s)", esc, NVEC(esc));
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128', 0)", "%20\"%23%25+%3F'/&%7F%80");
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128', 1)", "%20\"%23%25%2B%3F'/&%7F%80");
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128', 2.9)",
+            "%20%22%23%25%2B%3F'%2F%26%7F%80");
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128', 3)", "%20%22%23%25+?%27/&%7F%80");
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128', 4)", "%20%22#%+?%27/&%7F%80");
+    ck_eval("return ngx.escape_uri(' \"#%+?\\'/&\\127\\128\\1', 5)", "%20\"#%25+?'/&\x7f\x80%01");
+    ck_eval("return ngx.escape_uri(' %\\255', 6)", "%20%25\xff");
+    ck_eval("local s = 'abc' return ngx.escape_uri(s) == s", "true");
+}
+END_TEST
+
+START_TEST(test_uri_type_errors)
+{
+    ck_raises("ngx.escape_uri('a', '2')", "\"type\" is not a number");
+    ck_raises("ngx.escape_uri('a', true)", "\"type\" is not a number");
+    ck_raises("ngx.escape_uri('a', 7)", "\"type\" 7 out of range");
+    ck_raises("ngx.escape_uri('a', -0.5)", "\"type\" -0.5 out of range");
+    ck_raises("ngx.escape_uri('a', 6.5)", "\"type\" 6.5 out of range");
+    ck_raises("ngx.escape_uri('a', 1/0)", "\"type\" inf out of range");
+    ck_raises("ngx.escape_uri('a', 0/0)", "\"type\" nan out of range");
+}
+END_TEST
+
+START_TEST(test_uri_unescape)
+{
+    static const vec_t dec[] = {
+        {"''", ""},
+        {"'a%20b%2Fc%2fd'", "a b/c/d"},
+        {"'a+b%2B'", "a b+"},
+        {"'%'", "%"},
+        {"'%4'", "%4"},
+        {"'ab%4'", "ab%4"},
+        {"'%%41'", "%A"},
+        {"'%zz%4z%x%41'", "%zz%4z%xA"},
+        {"'%+41'", "% 41"},
+        {"'%c3%A9?x=%3F'", "\303\251?x=?"},
+        {"nil", ""},
+        {"false", ""},
+        {"12", "12"},
+        {"1e100", "1e 100"},
+    };
+
+    check_vectors("return ngx.unescape_uri(%s)", dec, NVEC(dec));
+    ck_eval("local t = {} for b = 0, 255 do t[#t + 1] = string.char(b) end "
+            "local s = table.concat(t) "
+            "return ngx.unescape_uri(ngx.escape_uri(s)) == s "
+            "and ngx.unescape_uri((ngx.escape_uri(s):gsub('%%%x%x', string.lower))) == s",
+            "true");
+    ck_eval("return select('#', ngx.unescape_uri('a', 'b'))", "1");
+}
+END_TEST
+
 static Suite *string_suite(void)
 {
     Suite *s = suite_create("string");
     TCase *tb = tcase_create("base64");
     TCase *td = tcase_create("digests");
     TCase *ta = tcase_create("arguments");
+    TCase *tu = tcase_create("uri");
 
     tcase_add_checked_fixture(tb, setup, teardown);
     tcase_add_checked_fixture(td, setup, teardown);
     tcase_add_checked_fixture(ta, setup, teardown);
+    tcase_add_checked_fixture(tu, setup, teardown);
     tcase_add_test(tb, test_functions_present);
     tcase_add_test(tb, test_base64_rfc4648);
     tcase_add_test(tb, test_base64_roundtrip);
@@ -292,9 +362,13 @@ static Suite *string_suite(void)
     tcase_add_test(td, test_binary_safe);
     tcase_add_test(ta, test_args_nil_and_numbers);
     tcase_add_test(ta, test_args_errors);
+    tcase_add_test(tu, test_uri_escape);
+    tcase_add_test(tu, test_uri_type_errors);
+    tcase_add_test(tu, test_uri_unescape);
     suite_add_tcase(s, tb);
     suite_add_tcase(s, td);
     suite_add_tcase(s, ta);
+    suite_add_tcase(s, tu);
     return s;
 }
 
