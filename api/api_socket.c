@@ -18,7 +18,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SOCKET_MT "tcplua.socket"       /* the object's metatable: the methods */
 #define SOCKET_UD_MT "tcplua.socket.ud" /* the userdata's: __gc */
 #define SOCKET_IN_MAX (1u << 30)        /* the largest receive a cosocket buffers */
 
@@ -632,7 +631,6 @@ void api_socket_inject(lua_State *L)
     luaL_newmetatable(L, SOCKET_MT);
     lua_newtable(L);
     luaL_register(L, NULL, methods);
-    api_socket_io_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lua_newtable(L); /* ngx.socket */

@@ -387,7 +387,7 @@ static int l_send(lua_State *L)
     return session_yield(L, cs->ss, &wait_send, cs);
 }
 
-void api_socket_io_methods(lua_State *L)
+void api_socket_io_inject(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"send", l_send},
@@ -396,5 +396,8 @@ void api_socket_io_methods(lua_State *L)
         {"receiveuntil", l_receiveuntil},
         {NULL, NULL},
     };
+    luaL_getmetatable(L, SOCKET_MT);
+    lua_getfield(L, -1, "__index");
     luaL_register(L, NULL, methods);
+    lua_pop(L, 2);
 }

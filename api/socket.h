@@ -70,5 +70,7 @@ cosocket_t *socket_connected(lua_State *L, int *nret);
 /* Cleanup of every cosocket wait: stop its watchers and the client watch. */
 void socket_wait_cleanup(session_t *ss);
 
-void api_socket_io_methods(lua_State *L); /* sets send/receive/receiveuntil on the table on top */
+/* The metatable of socket objects (its __index holds the methods): api_socket.c makes it,
+ * api_socket_io.c adds its methods to it. */
+#define SOCKET_MT "tcplua.socket"
 #endif
