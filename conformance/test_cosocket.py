@@ -603,3 +603,31 @@ ngx.say(s:receive(4, nil))
 ngx.say(s:receive(100, 6))
 """ % echo.port)
     assert lines(srv) == ["abc", "0123", "456789"]
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@spec("socket.connect")
+def test_connect_ipv6_literal(server, upstreams):
+    """socket.connect: an IPv6 address literal connects, bare or in brackets; the pool key is
+    the host as written, so the two forms are two pools."""
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    echo = upstreams(Echo(host="::1"))
+    srv = serve(server, """
+for _, host in ipairs({"::1", "[::1]"}) do
+    local s = ngx.socket.tcp()
+    ngx.say(host, " ", s:connect(host, %d), " ", s:getreusedtimes())
+    s:send("x\\n")
+    ngx.say(s:receive())
+    s:setkeepalive()
+end
+""" % echo.port)
+    assert lines(srv) == ["::1 1 0", "x", "[::1] 1 0", "x"]
