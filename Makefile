@@ -44,7 +44,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o) $(LUA_MODS:api/%.lua=build-fuzz/gen/%_lua.o)
 
-.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict clean
+.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict bench-proxy clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -140,6 +140,11 @@ bench: all
 # ngx.shared.DICT get/set/incr rates, zone overhead and two-worker incr against ngx_lua.
 bench-shdict: all
 	bash bench/shdict.sh
+
+# A 64-byte-frame proxy over a pooled cosocket (and without a pool) against stream-lua; not in
+# `make check`. stream-lua runs when STREAMLUA_NGINX (and STREAMLUA_MODULE) are set, as for bench.
+bench-proxy: all
+	bash bench/proxy.sh
 
 # clang-format (style: .clang-format) over all C in core/ api/ fuzz/ bench/; file list in ci/format.sh.
 .PHONY: format format-check
