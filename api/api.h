@@ -9,12 +9,12 @@
 #include "shm.h"
 #include "stream.h"
 
-void api_time_inject(lua_State *L);    /* api_time.c: time, now, utctime, ... */
-void api_string_inject(lua_State *L);  /* api_string.c: base64, md5, sha1, crc32, hmac */
-void api_log_inject(lua_State *L);     /* api_log.c: log, level constants, print */
-void api_output_inject(lua_State *L);  /* api_output.c: print, say */
-void api_session_inject(lua_State *L); /* api_session.c: receive, exit, sleep, wait_next_request */
-void api_socket_inject(lua_State *L);  /* api_socket.c: ngx.socket.tcp, connect, pools, options */
+void api_time_inject(lua_State *L);      /* api_time.c: time, now, utctime, ... */
+void api_string_inject(lua_State *L);    /* api_string.c: base64, md5, sha1, crc32, hmac */
+void api_log_inject(lua_State *L);       /* api_log.c: log, level constants, print */
+void api_output_inject(lua_State *L);    /* api_output.c: print, say */
+void api_session_inject(lua_State *L);   /* api_session.c: receive, exit, sleep, wait_next_request */
+void api_socket_inject(lua_State *L);    /* api_socket.c: ngx.socket.tcp, connect, pools, options */
 void api_socket_io_inject(lua_State *L); /* api_socket_io.c: send, receive*, after api_socket_inject */
 /* api_output.c: appends the text of the value at idx as ngx.print writes it (strings,
  * numbers, nil, booleans, ngx.null, nested array tables) to out and counts it in *bytes;

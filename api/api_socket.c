@@ -143,6 +143,10 @@ static const char *errno_text(cosocket_t *cs, int e)
 static void socket_attach(cosocket_t *cs, session_t *ss, int fd, int state)
 {
     stream_init(&cs->stream, fd, &cs_handler, cs, SOCKET_IN_MAX);
+    /* Nothing to read yet (a new connection; a pooled one would have been closed had it
+     * turned readable): a receive waits for readiness instead of trying a read that fails
+     * with EAGAIN, as nginx's read event starts not ready. */
+    cs->stream.drained = 1;
     cs->state = (unsigned char)state;
     cs->ss = ss;
     cs->cleanup.fn = socket_cleanup;
@@ -417,6 +421,7 @@ static int l_connect(lua_State *L)
     cs->read_closed = 0;
     if (fd < 0) return connect_target(L, ss, cs, host, has_port);
     socket_attach(cs, ss, fd, CS_CONNECTED);
+    stream_adopt(&cs->stream); /* the pool had it registered with the loop */
     cs->reused = reused + 1;
     lua_pushinteger(L, 1);
     return 1;
@@ -551,12 +556,13 @@ static int l_setkeepalive(lua_State *L)
     if (cs->read_closed || cs->stream.eof || cs->stream.err) return socket_fail(L, cs, ERR_CLOSED, NULL, 0, 0);
     char *key = cs->pool;
     unsigned reused = cs->reused;
+    int watched = cs->stream.watched;
     cs->pool = NULL;
     session_cleanup_remove(cs->ss, &cs->cleanup);
     int fd = stream_detach(&cs->stream);
     cs->state = CS_CLOSED;
     cs->ss = NULL;
-    int r = kpool_put(key, fd, tmo, (int)size, reused);
+    int r = kpool_put(key, fd, watched, tmo, (int)size, reused);
     free(key);
     if (r) return session_fail(L, ERR_NOMEM, NULL, 0, 0);
     lua_pushinteger(L, 1);

@@ -129,7 +129,7 @@ static void idle_timeout(stream_t *s) { item_close(s->data); }
 
 static const stream_handler_t idle_handler = {idle_read, NULL, idle_timeout};
 
-int kpool_put(const char *name, int fd, long timeout_ms, int size, unsigned reused)
+int kpool_put(const char *name, int fd, int watched, long timeout_ms, int size, unsigned reused)
 {
     kpool_t *p = find(name);
     kitem_t *it = NULL;
@@ -142,6 +142,7 @@ int kpool_put(const char *name, int fd, long timeout_ms, int size, unsigned reus
     }
     if (p->count >= (size_t)p->size) close(item_unlink(p->tail)); /* the pool stays */
     stream_init(&it->stream, fd, &idle_handler, it, 0);
+    if (watched) stream_adopt(&it->stream); /* the cosocket that parks it had it registered */
     it->pool = p;
     it->prev = NULL;
     it->next = p->head;

@@ -7,12 +7,13 @@
 #define TCPLUA_KPOOL_H
 #include <stddef.h>
 
-/* Takes fd (connected, non-blocking, nothing unread) into pool `name`. `size` is the pool's
+/* Takes fd (connected, non-blocking, nothing unread) into pool `name`; `watched`: an earlier
+ * stream of this loop watched it (stream_t.watched), so its registration is kept. `size` is the pool's
  * capacity when this call creates the pool (later calls keep the first size, as ngx_lua);
  * a full pool closes its least recently used connection to make room. timeout_ms < 0: no
  * idle timeout. `reused`: how many times the connection was taken from a pool so far.
  * Returns 0, or -1 (out of memory: fd is closed). */
-int kpool_put(const char *name, int fd, long timeout_ms, int size, unsigned reused);
+int kpool_put(const char *name, int fd, int watched, long timeout_ms, int size, unsigned reused);
 
 /* The most recently pooled connection of `name` (its fd; *reused set), or -1 when none. */
 int kpool_get(const char *name, unsigned *reused);

@@ -19,16 +19,27 @@ static int writing(const stream_t *s)
     return (s->io.events & EV_WRITE) != 0 && ev_is_active(&s->io);
 }
 
-/* Re-arms the watcher with the mask now wanted; a no-op when it is unchanged, so the
- * common arm/disarm pair of a ping-pong costs what two watchers cost. */
-static void io_update(stream_t *s, int write)
+/* Sets the watcher's mask; a no-op when it is unchanged, so the common arm/disarm pair of a
+ * ping-pong costs what two watchers cost. */
+static void io_set(stream_t *s, int want)
 {
-    int want = (s->reading ? EV_READ : 0) | (write ? EV_WRITE : 0);
     if (ev_is_active(&s->io) && (s->io.events & (EV_READ | EV_WRITE)) == want) return;
     ev_io_stop(stream_loop, &s->io);
     if (!want) return;
     ev_io_modify(&s->io, want);
     ev_io_start(stream_loop, &s->io);
+    s->watched = 1;
+}
+
+/* The mask now wanted, except that read interest no longer wanted stays registered until
+ * the socket turns readable (on_io drops it then). libev's epoll backend leaves a stopped fd
+ * in the kernel's set, so restarting it after a poll costs a failing EPOLL_CTL_ADD (EEXIST):
+ * one per wait of a proxy, whose client idles while it waits on its upstream and whose
+ * upstream idles while it waits on the client. */
+static void io_update(stream_t *s, int write)
+{
+    int have = ev_is_active(&s->io) ? s->io.events & (EV_READ | EV_WRITE) : 0;
+    io_set(s, (s->reading || (have & EV_READ) ? EV_READ : 0) | (write ? EV_WRITE : 0));
 }
 
 /* The stream whose on_write handler is running: cleared by stream_detach, so on_io knows
@@ -47,7 +58,11 @@ static void on_io(struct ev_loop *l, ev_io *w, int revents)
         if (dispatching != s) return; /* the handler closed it */
         dispatching = NULL;
     }
-    if (!(revents & EV_READ) || !s->reading) return;
+    if (!(revents & EV_READ)) return;
+    if (!s->reading) { /* readable, and nobody reads: now drop the read interest kept */
+        io_set(s, writing(s) ? EV_WRITE : 0);
+        return;
+    }
     s->drained = 0;
     s->h->on_read(s);
 }
@@ -70,6 +85,15 @@ void stream_init(stream_t *s, int fd, const stream_handler_t *h, void *data, siz
     s->h = h;
     s->data = data;
     s->in_max = in_max > UINT32_MAX ? UINT32_MAX : (uint32_t)in_max;
+}
+
+/* libev marks a watcher set with ev_io_set as naming a possibly new file (EV__IOFDSET), and
+ * its first start makes the backend register the fd again; for an fd it already watched and
+ * that stayed open, that is a wasted (failing) epoll_ctl. */
+void stream_adopt(stream_t *s)
+{
+    s->io.events &= ~EV__IOFDSET;
+    s->watched = 1;
 }
 
 static void sendq_free(sendq_t *q)

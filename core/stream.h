@@ -44,12 +44,18 @@ struct stream {
     unsigned reading : 1;   /* the owner wants on_read */
     unsigned reset : 1;     /* the eof was a reset (ECONNRESET) */
     unsigned epipe : 1;     /* a send found the peer gone (EPIPE) */
+    unsigned watched : 1;   /* the loop has registered the fd (a watcher was started on it) */
 };
 
 extern struct ev_loop *stream_loop;
 
 /* Takes fd (non-blocking); buffers stay unallocated until used, so an idle stream holds none. */
 void stream_init(stream_t *s, int fd, const stream_handler_t *h, void *data, size_t in_max);
+/* After stream_init on an fd that an earlier stream of this loop watched (its `watched` bit)
+ * and that has not been closed since (a connection moving between a cosocket and a pool):
+ * tells libev the kernel already knows the fd, sparing a re-registration (a failing
+ * EPOLL_CTL_ADD) per move. Wrong for an fd never watched: it would never report events. */
+void stream_adopt(stream_t *s);
 /* Stops the watchers and frees the buffers; returns the fd, still open (pooling keeps it). */
 int stream_detach(stream_t *s);
 /* stream_detach and close(2). */

@@ -127,7 +127,7 @@ static void assert_get(const char *name, const pair_t *p, unsigned reused)
 
 static void put(const char *name, const pair_t *p, long timeout_ms, int size)
 {
-    ck_assert_int_eq(kpool_put(name, p->fd, timeout_ms, size, 0), 0);
+    ck_assert_int_eq(kpool_put(name, p->fd, 0, timeout_ms, size, 0), 0);
 }
 
 static void on_guard(struct ev_loop *l, ev_timer *w, int revents)
@@ -154,7 +154,7 @@ static void run_until_count(const char *name, size_t want)
 START_TEST(put_then_get_same_connection)
 {
     pair_t a = new_pair();
-    ck_assert_int_eq(kpool_put("up:1", a.fd, -1, 4, 7), 0);
+    ck_assert_int_eq(kpool_put("up:1", a.fd, 0, -1, 4, 7), 0);
     ck_assert_uint_eq(kpool_count("up:1"), 1);
     ck_assert_uint_eq(kpool_count("up:2"), 0); /* pools are per name */
     unsigned r = 12345;
@@ -245,6 +245,28 @@ START_TEST(peer_fin_closes_idle)
 }
 END_TEST
 
+static void no_read(stream_t *s) { (void)s; }
+static const stream_handler_t quiet = {no_read, NULL, no_read};
+
+/* A connection an earlier stream watched (a cosocket that waited on it) is parked with its
+ * registration kept (watched = 1): the pool must still hear the peer's FIN. (An fd never
+ * watched must be parked with watched = 0: conformance probe keepalive.unix.) */
+START_TEST(watched_connection_keeps_events)
+{
+    pair_t a = new_pair();
+    stream_t s;
+    stream_init(&s, a.fd, &quiet, NULL, 0);
+    stream_read(&s, 1);
+    ev_run(stream_loop, EVRUN_NOWAIT); /* the loop registers the fd */
+    ck_assert(s.watched);
+    int fd = stream_detach(&s);
+    ck_assert_int_eq(kpool_put("w", fd, 1, -1, 4, 0), 0);
+    ck_assert_int_eq(shutdown(a.peer, SHUT_WR), 0);
+    run_until_count("w", 0);
+    assert_peer_closed(&a);
+}
+END_TEST
+
 START_TEST(peer_data_closes_idle)
 {
     pair_t a = new_pair();
@@ -303,7 +325,7 @@ START_TEST(many_names_all_retrievable)
         close(p.peer);
         port[i] = p.port;
         snprintf(name, sizeof name, "10.0.%d.%d:80", i / 256, i % 256);
-        ck_assert_int_eq(kpool_put(name, p.fd, -1, 2, (unsigned)i), 0);
+        ck_assert_int_eq(kpool_put(name, p.fd, 0, -1, 2, (unsigned)i), 0);
     }
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof name, "10.0.%d.%d:80", i / 256, i % 256);
@@ -350,6 +372,7 @@ static Suite *suite(void)
     TCase *w = tcase_create("idle watch");
     tcase_add_checked_fixture(w, setup, teardown);
     tcase_add_test(w, peer_fin_closes_idle);
+    tcase_add_test(w, watched_connection_keeps_events);
     tcase_add_test(w, peer_data_closes_idle);
     tcase_add_test(w, idle_timeout_closes);
     tcase_add_test(w, spurious_wakeup_keeps_idle);
