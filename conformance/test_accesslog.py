@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import MASTER, server_block
+from tcplua_harness.cases import MASTER, server_block, start_session
 
 spec = pytest.mark.spec
 
@@ -55,7 +55,7 @@ def test_default_path_and_format(server):
     $protocol`; one line per light session."""
     srv = server(tcp=server_block(0, 'ngx.say("ok")'))
     for _ in range(3):
-        assert srv.connect().recv_until_close() == b"ok\n"
+        assert start_session(srv).recv_until_close() == b"ok\n"
     lines = wait_lines(srv, "logs/access_tcp.log", 3)
     stop(srv)
     lines = lines_of(srv, "logs/access_tcp.log")
@@ -157,7 +157,7 @@ def test_format_strings_are_joined(server):
     separator."""
     srv = server(tcp="log_format j '[$remote_addr] ' \"<$protocol>\" '$connection_requests';\n"
                      + server_block(0, 'ngx.say("ok")', "access_log logs/a.log j;"))
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     assert wait_lines(srv, "logs/a.log", 1) == ["[127.0.0.1] <TCP>1"]
 
 
@@ -268,7 +268,7 @@ def test_connection_differs_between_connections(server):
     srv = server(tcp='log_format f "$connection $connection_requests";\n'
                      + server_block(0, 'ngx.say("ok")', "access_log logs/a.log f;"))
     for _ in range(2):
-        assert srv.connect().recv_until_close() == b"ok\n"
+        assert start_session(srv).recv_until_close() == b"ok\n"
     lines = wait_lines(srv, "logs/a.log", 2)
     (a, ra), (b, rb) = (line.split(" ") for line in lines)
     assert a != b and ra == rb == "1", lines
@@ -283,9 +283,9 @@ def test_off_at_tcp_level(server):
     srv = server(tcp='log_format f "$bytes_sent";\naccess_log off;\n'
                      + server_block(0, 'ngx.print("aaa")')
                      + server_block(1, 'ngx.print("bbbbb")', "access_log logs/b.log f;"))
-    assert srv.connect(0).recv_until_close() == b"aaa"
-    assert srv.connect(1).recv_until_close() == b"bbbbb"
-    assert srv.connect(0).recv_until_close() == b"aaa"
+    assert start_session(srv, 0).recv_until_close() == b"aaa"
+    assert start_session(srv, 1).recv_until_close() == b"bbbbb"
+    assert start_session(srv, 0).recv_until_close() == b"aaa"
     wait_lines(srv, "logs/b.log", 1)
     stop(srv)
     assert lines_of(srv, "logs/b.log") == ["5"]
@@ -299,9 +299,9 @@ def test_off_at_server_level(server):
     srv = server(tcp='log_format f "$bytes_sent";\naccess_log logs/t.log f;\n'
                      + server_block(0, 'ngx.print("aaa")', "access_log off;")
                      + server_block(1, 'ngx.print("bbbbb")'))
-    assert srv.connect(0).recv_until_close() == b"aaa"
-    assert srv.connect(1).recv_until_close() == b"bbbbb"
-    assert srv.connect(0).recv_until_close() == b"aaa"
+    assert start_session(srv, 0).recv_until_close() == b"aaa"
+    assert start_session(srv, 1).recv_until_close() == b"bbbbb"
+    assert start_session(srv, 0).recv_until_close() == b"aaa"
     wait_lines(srv, "logs/t.log", 1)
     stop(srv)
     assert lines_of(srv, "logs/t.log") == ["5"]
@@ -355,7 +355,7 @@ def test_lines_reach_the_file_without_further_traffic(server):
     """accesslog.write: each line MUST reach the file without further traffic and without a
     stop: one short session, then nothing; the line appears while the server keeps running."""
     srv = server(tcp=server_block(0, 'ngx.print("x")', "access_log logs/a.log;"))
-    assert srv.connect().recv_until_close() == b"x"
+    assert start_session(srv).recv_until_close() == b"x"
     assert len(wait_lines(srv, "logs/a.log", 1)) == 1
     assert srv.proc.poll() is None, "the line was written only because the server exited"
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tcplua_harness.cases import HERE, SERVER, check_in, in_context
+from tcplua_harness.cases import HERE, SERVER, check_in, in_context, start_session
 from tcplua_harness.client import has_ipv6_loopback
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
@@ -245,8 +245,8 @@ def test_error_log_inheritance(server):
     server { listen @PORT0@; protocol tcp_lua; process_by_lua '%s'; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua '%s'; error_log logs/srv.log; }
     """ % (say_and_log % ("a", "a"), say_and_log % ("b", "b")))
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.wait_file("logs/main.log", "marker-a")
     srv.wait_file("logs/srv.log", "marker-b")
     assert "marker-b" not in srv.read("logs/main.log")
@@ -254,7 +254,7 @@ def test_error_log_inheritance(server):
     error_log logs/tcp.log;
     server { listen @PORT0@; protocol tcp_lua; process_by_lua '%s'; }
     """ % (say_and_log % ("c", "c")))
-    assert srv2.connect(0).recv_until_close() == b"c\n"
+    assert start_session(srv2, 0).recv_until_close() == b"c\n"
     srv2.wait_file("logs/tcp.log", "marker-c")
     assert "marker-c" not in srv2.read("logs/main.log")
 
@@ -275,7 +275,7 @@ def test_listen_address_forms(server):
         process_by_lua 'ngx.say("ok")';
     }""")
     for i in range(4):
-        assert srv.connect(i).recv_until_close() == b"ok\n", "port index %d" % i
+        assert start_session(srv, i).recv_until_close() == b"ok\n", "port index %d" % i
 
 
 @spec("dir.listen.addr")
@@ -285,7 +285,7 @@ def test_listen_ipv6(server):
         pytest.skip("this host has no IPv6 loopback")   # the host's limit, not the server's
     srv = server(tcp="""
     server { listen [::1]:@PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("six")'; }""")
-    assert srv.connect(0, host="::1").recv_until_close() == b"six\n"
+    assert start_session(srv, 0, host="::1").recv_until_close() == b"six\n"
 
 
 @spec("dir.listen.addr")
@@ -388,7 +388,7 @@ def test_access_cidr_host_bits_ignored(server):
         deny all;
         process_by_lua 'ngx.say("in")';
     }""")
-    assert srv.connect().recv_until_close() == b"in\n"
+    assert start_session(srv).recv_until_close() == b"in\n"
 
 
 @spec("dir.access.syntax")
@@ -429,7 +429,7 @@ def test_log_format_joins_strings(server):
     log_format joined '$remote_addr' '|' 'X';
     access_log logs/joined.log joined;
 %s""" % SERVER)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/joined.log", r"^127\.0\.0\.1\|X$")
 
 
@@ -454,8 +454,8 @@ def test_access_log_off(server):
     access_log logs/all.log;
     server { listen @PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("a")'; access_log off; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("b")'; }""")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.wait_file("logs/all.log", r"\n")
     assert len(srv.read("logs/all.log").splitlines()) == 1
 
@@ -466,7 +466,7 @@ def test_access_log_named_format(server):
     srv = server(tcp="""
     log_format marker 'marker $remote_addr';
 %s""" % SERVER.replace("listen", "access_log logs/m.log marker;\n        listen"))
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/m.log", r"^marker 127\.0\.0\.1$")
 
 
@@ -553,9 +553,9 @@ def test_tcp_level_process_serves_servers_without_one(server):
     server { listen @PORT0@; protocol tcp_lua; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("own")'; }
     server { listen @PORT2@; protocol tcp_lua; }""")
-    assert srv.connect(0).recv_until_close() == b"tcp level\n"
-    assert srv.connect(1).recv_until_close() == b"own\n"
-    assert srv.connect(2).recv_until_close() == b"tcp level\n"
+    assert start_session(srv, 0).recv_until_close() == b"tcp level\n"
+    assert start_session(srv, 1).recv_until_close() == b"own\n"
+    assert start_session(srv, 2).recv_until_close() == b"tcp level\n"
 
 
 @spec("dir.lua_code.tcp_level")
@@ -564,4 +564,4 @@ def test_tcp_level_process_file(server):
     srv = server(tcp="""
     process_by_lua_file lua/x.lua;
     server { listen @PORT0@; protocol tcp_lua; }""", files={"lua/x.lua": 'ngx.say("file")\n'})
-    assert srv.connect(0).recv_until_close() == b"file\n"
+    assert start_session(srv, 0).recv_until_close() == b"file\n"

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in
+from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in, start_session
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
 spec = pytest.mark.spec
@@ -298,7 +298,7 @@ def test_relative_paths_resolve_against_prefix(server):
         protocol tcp_lua;
         process_by_lua_file lua/hello.lua;
     }""", files=LUA)
-    assert srv.connect().recv_until_close() == b"from file\n"
+    assert start_session(srv).recv_until_close() == b"from file\n"
     srv.wait_file("logs/other.pid", r"^%d\s*$" % srv.pid)
     srv.wait_path("logs/other-error.log")
     srv.wait_path("logs/other-access.log")
@@ -315,7 +315,7 @@ def test_absolute_paths_used_as_is(server):
         protocol tcp_lua;
         process_by_lua_file @PREFIX@/abs/hello.lua;
     }""", files={"abs/hello.lua": 'ngx.say("from file")\n'})
-    assert srv.connect().recv_until_close() == b"from file\n"
+    assert start_session(srv).recv_until_close() == b"from file\n"
     srv.wait_file("abs/x.pid", r"^%d\s*$" % srv.pid)
     srv.wait_path("abs/e.log")
     srv.wait_path("abs/a.log")
@@ -346,8 +346,8 @@ def test_include_glob_in_tcp_serves_each_file(server):
 server { listen @PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("a")'; }""",
         "conf/servers/b.conf": """
 server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("b")'; }"""})
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
 
 
 @spec("conf.include")

@@ -1,7 +1,7 @@
 """SPEC §2.2 Lexical structure: words, quotes, escapes, comments, NUL bytes, line numbers."""
 import pytest
 
-from tcplua_harness.cases import SERVER
+from tcplua_harness.cases import SERVER, start_session
 
 spec = pytest.mark.spec
 MAIN = "daemon off;\nmaster_process off;\nerror_log logs/error.log debug;\npid logs/tcplua.pid;\n"
@@ -15,7 +15,7 @@ def test_all_whitespace_kinds_separate_words(impl, server):
                    "\r\n\t\tprocess_by_lua\n'ngx.say(\"ok\")'\r\n;\n\t}\r\n}\r\n")
     impl.test_config(conf_text=conf).assert_ok()
     srv = server(conf_text=conf)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 @spec("conf.lex.words")
@@ -51,7 +51,7 @@ def test_quoted_word_keeps_special_characters(server, quote):
         protocol tcp_lua;
         process_by_lua %s%s%s;
     }""" % (quote, code, quote))
-    assert srv.connect().recv_until_close() == b"a; {b} #c\n"
+    assert start_session(srv).recv_until_close() == b"a; {b} #c\n"
 
 
 @spec("conf.lex.quotes")
@@ -104,7 +104,7 @@ def test_escape_sequences(server, word, name):
     `\\t`, `\\r` MUST produce LF, TAB and CR; any other `\\X` MUST keep both characters."""
     srv = server(main="error_log %s debug;" % word, tcp=SERVER)
     srv.wait_path("logs/" + name)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 # -- conf.lex.comments ------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_comments_run_to_end_of_line(server):
         process_by_lua 'ngx.say("ok")';
     #}
     }""")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 @spec("conf.lex.comments")

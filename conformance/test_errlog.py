@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import LUA_PID, MODES, SINGLE, server_block
+from tcplua_harness.cases import LUA_PID, MODES, SINGLE, server_block, start_session
 from tcplua_harness.procs import children
 
 spec = pytest.mark.spec
@@ -43,7 +43,7 @@ def test_connection_line_format(server, mode):
         main=mode)
     pids = []
     for _ in range(3):
-        pid = int(srv.connect().recv_until_close())
+        pid = int(start_session(srv).recv_until_close())
         if mode == SINGLE:
             assert pid == srv.pid
         else:
@@ -73,7 +73,7 @@ def test_line_outside_connections(server):
     `, client: ...`."""
     srv = server(tcp="init_by_lua 'ngx.log(ngx.WARN, \"from init\")';\n" + server_block(
         0, 'ngx.say("ok")'))
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     lines = lines_with(srv.error_log(), "from init")
     assert len(lines) == 1, lines
     m = re.fullmatch(r"%s \[warn\] %d#0: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
@@ -88,7 +88,7 @@ def test_level_names(server):
     info, debug."""
     code = " ".join('ngx.log(ngx.%s, "lvl %s")' % (n, n) for n in LUA_LEVELS) + ' ngx.say("ok")'
     srv = server(tcp=server_block(0, code), main="error_log logs/error.log debug;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log("lvl DEBUG")
     for name, lua in zip(LEVELS, LUA_LEVELS):
         srv.wait_log(r"^%s \[%s\] \d+#0: \*\d+ \[lua\] .*lvl %s, client: " % (DATE, name, lua),
@@ -116,7 +116,7 @@ def test_main_level_filters(server, directive, threshold):
     than) the `error_log` level of its context. dir.error_log: the level defaults to
     `error`."""
     srv = server(tcp=server_block(0, _levels_code()), main=directive + "\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log(r"\[emerg\] .*at EMERG")
     log = srv.error_log()
     cut = LEVELS.index(threshold)
@@ -136,7 +136,7 @@ def test_server_level_and_main_level(server):
             0, 'ngx.log(ngx.INFO, "session info") ngx.log(ngx.WARN, "session warn") '
                'ngx.say("ok")', "error_log logs/server.log warn;"),
         main="error_log logs/error.log debug;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/server.log", r"session warn, client: 127\.0\.0\.1, server: ")
     srv.wait_log(r"\[info\] \d+#0: \[lua\] .*init info")
     assert not lines_with(srv.read("logs/server.log"), "session info")
@@ -152,7 +152,7 @@ def test_main_level_for_lines_outside_servers(server):
         tcp="init_by_lua 'ngx.log(ngx.INFO, \"init info\") ngx.log(ngx.NOTICE, \"init notice\")';\n"
             + server_block(0, 'ngx.say("ok")', "error_log logs/server.log debug;"),
         main="error_log logs/error.log notice;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log(r"\[notice\] \d+#0: \[lua\] .*init notice")
     assert not lines_with(srv.error_log(), "init info")
     assert not lines_with(srv.read("logs/server.log"), "init ")
@@ -170,8 +170,8 @@ def test_server_error_log_gets_its_connections(server):
         + server_block(1, 'ngx.log(ngx.ERR, "from b") ngx.say("b")')
         + server_block(2, 'ngx.say("c")', "error_log logs/c.log; deny all;")),
         main="error_log logs/error.log debug;\n")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.connect(2).expect_closed()
     srv.wait_file("logs/a.log", r"^%s \[error\] \d+#0: \*\d+ \[lua\] .*from a, client: "
                                 r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, srv.ports[0]))
@@ -194,8 +194,8 @@ def test_tcp_error_log_gets_its_servers(server):
         + server_block(1, 'ngx.log(ngx.INFO, "from b") ngx.log(ngx.ERR, "b err") ngx.say("b")',
                        "error_log logs/b.log;")),
         main="error_log logs/error.log debug;\n")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.wait_file("logs/tcp.log", r"\[info\] \d+#0: \*\d+ \[lua\] .*from a, client: "
                                   r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.ports[0])
     assert not lines_with(srv.error_log(), "from a")

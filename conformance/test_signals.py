@@ -14,7 +14,8 @@ import time
 import pytest
 
 from tcplua_harness.cases import (LUA_PID, MASTER, MODES, PID_LUA, PID_SERVER, SINGLE,
-                                  poll_reply, rewrite, server_block, serving_pids, wait_workers)
+                                  poll_reply, rewrite, server_block, serving_pids, start_session,
+                                  wait_workers)
 from tcplua_harness.cli import run_cli
 from tcplua_harness.client import refused
 from tcplua_harness.procs import alive, children, read_pid_file, wait_until
@@ -184,7 +185,7 @@ def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     `emerg` level in the error log and the old configuration keeps serving unchanged (here
     the broken file also adds a listener, which must not appear)."""
     srv = server(tcp=hup_tcp([0]), main=mode, files=HUP_FILES_V1)
-    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     rewrite(srv, tcp=hup_tcp([0, 2]) + "\n    bogus_directive on;\n", main=mode)
     srv.signal(signal.SIGHUP)
     conf = srv.adapter.conf_path(srv.prefix)
@@ -195,7 +196,7 @@ def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#0: unknown directive "
                  r"\"bogus_directive\" in %s:%d\b" % (re.escape(conf), line))
     for _ in range(6):
-        assert srv.connect(0).recv_line() == b"v1 init1\n"
+        assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     assert refused(srv.ports[2]), "a listener of the rejected configuration was opened"
     assert srv.proc.poll() is None, "the server exited on a bad reload"
     assert read_pid_file(srv.prefix / "logs/tcplua.pid") == "%d\n" % srv.pid
@@ -208,7 +209,7 @@ def test_hup_with_script_that_does_not_compile_keeps_serving(server):
     the old configuration keeps serving unchanged: old script, old init_by_lua globals, also
     in a worker respawned after the failed reload (proc.respawn)."""
     srv = server(tcp=hup_tcp([0]), main=MASTER, files=HUP_FILES_V1)
-    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     rewrite(srv, files={"conf/init.lua": 'G = "init2"', "conf/t.lua": "ngx.say(("})
     srv.signal(signal.SIGHUP)
     srv.wait_log(r"\[emerg\] \d+#0: .*failed to load Lua code")
@@ -217,7 +218,7 @@ def test_hup_with_script_that_does_not_compile_keeps_serving(server):
     wait_until(lambda: len(children(srv.pid)) == 2 and workers[0] not in children(srv.pid), 5,
                lambda: "no replacement for worker %d: %r" % (workers[0], children(srv.pid)))
     for _ in range(8):
-        assert srv.connect(0).recv_line() == b"v1 init1\n"
+        assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     assert srv.proc.poll() is None, "the master exited after a failed reload"
 
 
@@ -226,12 +227,12 @@ def test_hup_ignored_without_master(server):
     """proc.signal.hup: With `master_process off` a HUP MUST be logged at `warn` level
     (`reload needs "master_process on"; SIGHUP ignored`) and change nothing."""
     srv = server(tcp=hup_tcp([0]), main=SINGLE, files=HUP_FILES_V1)
-    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     for path, text in HUP_FILES_V2.items():
         (srv.prefix / path).write_text(text)
     srv.signal(signal.SIGHUP)
     srv.wait_log(r"\[warn\] \d+#0: reload needs \"master_process on\"; SIGHUP ignored")
-    assert srv.connect(0).recv_line() == b"v1 init1\n"
+    assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     assert srv.proc.poll() is None, "the server exited on HUP"
 
 
@@ -356,7 +357,7 @@ def test_s_reload_sends_hup(server, mode):
     """cli.signal: `-s reload` MUST send HUP: new connections run the changed script; the
     server keeps running."""
     srv = cli_server(server, mode, {"conf/t0.lua": "ngx.say('v1')"})
-    assert srv.connect().recv_line() == b"v1\n"
+    assert start_session(srv).recv_line() == b"v1\n"
     rewrite(srv, files={"conf/t0.lua": "ngx.say('v2')"})
     cli_signal(srv, "reload")
     poll_reply(srv, 0, b"v2\n", timeout=5)

@@ -228,6 +228,14 @@ def rewrite(srv, tcp=None, main="", files=None):
 
 
 # -- logs and start-up failures -------------------------------------------------------------------
+# nginx adds " while CONTEXT" after a message (" while reading client data", say) and
+# ", client: ADDR, server: ADDR:PORT" after that for lines about a connection; a log regex
+# puts LOG_WHILE right after the message so that either form matches.
+LOG_WHILE = r"(?: while [^,\n]*)?"
+# The client/server part of a connection's line, where a case does not check it exactly.
+LOG_CONN = r"(?:, client: [^,\n]+, server: [^,\n]+)?"
+
+
 def entries(log):
     """Error-log entries: a line starting with a date plus the continuation lines a
     multi-line message (a traceback) adds."""
