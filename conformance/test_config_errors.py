@@ -35,7 +35,8 @@ def garbage_inputs():
 
 
 @spec("conf.err.format")
-@pytest.mark.parametrize("text", garbage_inputs(), ids=lambda t: "len%d" % len(t))
+@pytest.mark.parametrize("text", [pytest.param(t, id="%02d_len%d" % (i, len(t)))
+                                  for i, t in enumerate(garbage_inputs())])
 def test_errors_are_one_emerg_line_and_never_a_crash(impl, text):
     """conf.err.format: Every configuration error MUST be reported as one line
     `tcplua: [emerg] MESSAGE in FILE:LINE` and make start-up or `-t` fail with exit status 1;
