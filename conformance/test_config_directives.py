@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tcplua_harness.cases import HERE, SERVER, check_in, in_context
+from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in, in_context, start_session
 from tcplua_harness.client import has_ipv6_loopback
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
@@ -27,7 +27,7 @@ TABLE = {
     "worker_processes": ("worker_processes 1;", ("main",), "words", "1"),
     "daemon": ("daemon off;", ("main",), "words", "on"),
     "master_process": ("master_process off;", ("main",), "words", "on"),
-    "pid": ("pid logs/x.pid;", ("main",), "path", "logs/tcplua.pid"),
+    "pid": ("pid logs/x.pid;", ("main",), "path", None),   # default: the adapter's pid_name
     "worker_shutdown_timeout": ("worker_shutdown_timeout 5s;", ("main",), "time", "10s"),
     "error_log": ("error_log logs/x.log info;", ("main",) + TS, "path_level", "logs/error.log error"),
     "events": ("events {\n}", ("main",), None, None),
@@ -67,6 +67,15 @@ TABLE = {
     "process_by_lua_file": ("process_by_lua_file lua/x.lua;", TS, None, None),
 }
 LUA_FILES = {"lua/init.lua": "x = 1\n", "lua/x.lua": "ngx.say(1)\n"}
+# Directives of this implementation beyond the 2015 module's -> the capability naming them.
+EXTENSIONS = {"tcp_nodelay": "directive.tcp_nodelay",
+              "worker_shutdown_timeout": "directive.worker_shutdown_timeout"}
+EXTENSIONS.update({name: "directive.lua_socket" for name in TABLE if name.startswith("lua_socket_")})
+
+
+def _has(adapter, capability):
+    has = getattr(adapter, "has", None)
+    return has(capability) if has else True
 
 
 @spec("dir.table")
@@ -74,11 +83,14 @@ LUA_FILES = {"lua/init.lua": "x = 1\n", "lua/x.lua": "ngx.say(1)\n"}
 @pytest.mark.parametrize("process", ["process_by_lua", "process_by_lua_file"])
 def test_every_directive_in_every_context(impl, init, process):
     """dir.table: The implementation MUST accept exactly these directives, in these contexts
-    (one configuration using every directive in every context listed for it)."""
+    (one configuration using every directive the 2015 module has in every context listed for
+    it; the others are test_extension_directive_in_every_context)."""
     main, events, tcp, srv = [], [], [], []
     for name, (text, contexts, _, _) in TABLE.items():
         if name in ("events", "tcp", "server", "listen", "protocol") or "by_lua" in name:
             continue
+        if name in EXTENSIONS:
+            continue            # test_extension_directive_in_every_context
         for context in contexts:
             {"main": main, "events": events, "tcp": tcp, "server": srv}[context].append(text)
     r = impl.test_config(main="\n".join(main) + "\nevents {\n    %s\n}" % "\n    ".join(events),
@@ -101,11 +113,36 @@ def test_every_directive_in_every_context(impl, init, process):
     r.assert_ok()
 
 
+def _extensions():
+    for name, capability in sorted(EXTENSIONS.items()):
+        text, contexts, _, _ = TABLE[name]
+        yield pytest.param(text, contexts, id=name, marks=pytest.mark.needs(capability))
+
+
+@spec("dir.table")
+@pytest.mark.parametrize("text,contexts", list(_extensions()))
+def test_extension_directive_in_every_context(impl, text, contexts):
+    """dir.table: The implementation MUST accept exactly these directives, in these contexts:
+    the directives the 2015 module lacks, each in every context listed for it."""
+    main, tcp, srv = [], "", ""
+    if "main" in contexts:
+        main.append(text)
+    if "tcp" in contexts:
+        tcp = "    %s\n" % text
+    if "server" in contexts:
+        srv = "\n        %s" % text
+    r = impl.test_config(main="\n".join(main), tcp=tcp + "    server {%s%s\n    }" % (
+        SERVER_BODY, srv))
+    r.assert_ok()
+
+
 def _misplacements():
     for name, (text, contexts, _, _) in TABLE.items():
         for context in ("main", "events", "tcp", "server"):
             if context not in contexts:
-                yield pytest.param(name, text, context, id="%s@%s" % (name, context))
+                marks = [pytest.mark.needs(EXTENSIONS[name])] if name in EXTENSIONS else []
+                yield pytest.param(name, text, context, id="%s@%s" % (name, context),
+                                   marks=marks)
 
 
 @spec("dir.table", "conf.err.context")
@@ -130,9 +167,11 @@ def _same(kind, shown, default, prefix):
 
 
 @spec("dir.table", "cli.dump")
+@pytest.mark.needs("cli.dump")
 def test_defaults_in_effective_configuration(impl):
     """dir.table: with these defaults: `-T` shows every directive that has a default, in every
-    context it may appear in, with the default value when the configuration does not set it."""
+    context it may appear in, with the default value when the configuration does not set it
+    (the directives of capabilities the implementation lacks are left out)."""
     r = impl.dump_config(conf_text="""
 tcp {
     server {
@@ -147,8 +186,10 @@ tcp {
               "server": find(tree, "tcp", "server")}
     problems = []
     for name, (_, contexts, kind, default) in TABLE.items():
-        if kind is None:
+        if kind is None or (name in EXTENSIONS and not _has(impl.adapter, EXTENSIONS[name])):
             continue
+        if name == "pid":
+            default = impl.adapter.pid_name
         for context in contexts:
             for block in blocks[context] or [[]]:
                 shown = args_of(block, name)
@@ -164,8 +205,16 @@ tcp {
 @spec("dir.worker_processes")
 @pytest.mark.parametrize("value", ["1", "4", "1024", "auto"])
 def test_worker_processes_valid(impl, value):
-    """dir.worker_processes: `worker_processes` MUST be a number from 1 to 1024 or `auto`
-    (the number of online CPUs)."""
+    """dir.worker_processes: `worker_processes` MUST be a number from 1 to 1024 or `auto`."""
+    check_in(impl, "main", "worker_processes %s;" % value).assert_ok()
+
+
+@spec("dir.worker_processes", "cli.dump")
+@pytest.mark.needs("cli.dump")
+@pytest.mark.parametrize("value", ["1", "4", "1024", "auto"])
+def test_worker_processes_effective(impl, value):
+    """dir.worker_processes: a number from 1 to 1024 or `auto` (the number of online CPUs),
+    as the -T effective configuration shows it."""
     tree = effective(impl.dump_config(main="worker_processes %s;" % value, tcp=SERVER))
     want = {str(os.cpu_count()), "auto"} if value == "auto" else {value}
     assert [a[0] for a in args_of(tree, "worker_processes")][0] in want
@@ -245,8 +294,8 @@ def test_error_log_inheritance(server):
     server { listen @PORT0@; protocol tcp_lua; process_by_lua '%s'; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua '%s'; error_log logs/srv.log; }
     """ % (say_and_log % ("a", "a"), say_and_log % ("b", "b")))
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.wait_file("logs/main.log", "marker-a")
     srv.wait_file("logs/srv.log", "marker-b")
     assert "marker-b" not in srv.read("logs/main.log")
@@ -254,7 +303,7 @@ def test_error_log_inheritance(server):
     error_log logs/tcp.log;
     server { listen @PORT0@; protocol tcp_lua; process_by_lua '%s'; }
     """ % (say_and_log % ("c", "c")))
-    assert srv2.connect(0).recv_until_close() == b"c\n"
+    assert start_session(srv2, 0).recv_until_close() == b"c\n"
     srv2.wait_file("logs/tcp.log", "marker-c")
     assert "marker-c" not in srv2.read("logs/main.log")
 
@@ -275,22 +324,24 @@ def test_listen_address_forms(server):
         process_by_lua 'ngx.say("ok")';
     }""")
     for i in range(4):
-        assert srv.connect(i).recv_until_close() == b"ok\n", "port index %d" % i
+        assert start_session(srv, i).recv_until_close() == b"ok\n", "port index %d" % i
 
 
 @spec("dir.listen.addr")
+@pytest.mark.needs("ipv6")
 def test_listen_ipv6(server):
     """dir.listen.addr: `[IPv6]:port`."""
     if not has_ipv6_loopback():
         pytest.skip("this host has no IPv6 loopback")   # the host's limit, not the server's
     srv = server(tcp="""
     server { listen [::1]:@PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("six")'; }""")
-    assert srv.connect(0, host="::1").recv_until_close() == b"six\n"
+    assert start_session(srv, 0, host="::1").recv_until_close() == b"six\n"
 
 
 @spec("dir.listen.addr")
 @pytest.mark.parametrize("arg", ["0", "65536", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:99999",
-                                 "127.0.0.1", "*:", "[::1]:"])
+                                 "127.0.0.1", "*:",
+                                 pytest.param("[::1]:", marks=pytest.mark.needs("ipv6"))])
 def test_listen_invalid_port(impl, arg):
     """dir.listen.addr: A port outside 1..65535 or missing MUST be the error
     `invalid port in "ARG" of the "listen" directive`."""
@@ -322,6 +373,7 @@ def test_listen_options_valid(impl, options):
 
 
 @spec("dir.listen.options")
+@pytest.mark.needs("ipv6")
 @pytest.mark.parametrize("value", ["on", "off"])
 def test_listen_ipv6only_valid(impl, value):
     """dir.listen.options: `ipv6only=on|off` (IPv6 addresses only)."""
@@ -344,6 +396,7 @@ def test_listen_options_invalid(impl, option, message):
 
 
 @spec("dir.listen.options")
+@pytest.mark.needs("ipv6")
 def test_listen_ipv6only_invalid(impl):
     """dir.listen.options: `invalid ipv6only flags "V"`."""
     r = check_in(impl, "server", "listen [::1]:@PORT1@ ipv6only=maybe;")
@@ -351,6 +404,7 @@ def test_listen_ipv6only_invalid(impl):
 
 
 @spec("dir.listen.options")
+@pytest.mark.needs("ipv6")
 def test_listen_ipv6only_on_ipv4(impl):
     """dir.listen.options: `ipv6only is not supported on addr "ARG"`."""
     r = check_in(impl, "server", "listen 127.0.0.1:@PORT1@ ipv6only=on;")
@@ -370,11 +424,20 @@ def test_unknown_protocol(impl, name):
 # -- dir.access.syntax ------------------------------------------------------------------------------
 @spec("dir.access.syntax")
 def test_access_rules_valid(impl):
-    """dir.access.syntax: `allow`/`deny` MUST accept an IPv4 or IPv6 address, a CIDR
-    (`10.0.0.0/8`, `2001:db8::/32`) or `all`, and MAY repeat."""
-    check_in(impl, "server", "allow 127.0.0.1; allow ::1; deny 10.0.0.0/8; "
-                             "deny 2001:db8::/32; allow 10.1.2.3/8; deny all;").assert_ok()
+    """dir.access.syntax: `allow`/`deny` MUST accept an IPv4 address, a CIDR (`10.0.0.0/8`)
+    or `all`, and MAY repeat."""
+    check_in(impl, "server", "allow 127.0.0.1; deny 10.0.0.0/8; "
+                             "allow 10.1.2.3/8; deny all;").assert_ok()
     check_in(impl, "tcp", "allow 192.168.0.0/16; deny all;").assert_ok()
+
+
+@spec("dir.access.syntax")
+@pytest.mark.needs("ipv6")
+def test_access_rules_valid_ipv6(impl):
+    """dir.access.syntax: `allow`/`deny` MUST accept an IPv6 address or a CIDR
+    (`2001:db8::/32`), mixed with IPv4 rules."""
+    check_in(impl, "server", "allow 127.0.0.1; allow ::1; deny 10.0.0.0/8; "
+                             "deny 2001:db8::/32; deny all;").assert_ok()
 
 
 @spec("dir.access.syntax")
@@ -388,7 +451,7 @@ def test_access_cidr_host_bits_ignored(server):
         deny all;
         process_by_lua 'ngx.say("in")';
     }""")
-    assert srv.connect().recv_until_close() == b"in\n"
+    assert start_session(srv).recv_until_close() == b"in\n"
 
 
 @spec("dir.access.syntax")
@@ -403,7 +466,8 @@ def test_access_rules_invalid(impl, directive, arg):
 
 # -- dir.resolver -----------------------------------------------------------------------------------
 @spec("dir.resolver")
-@pytest.mark.parametrize("args", ["127.0.0.1", "127.0.0.1:5353 [::1]:53 ::1",
+@pytest.mark.parametrize("args", ["127.0.0.1", pytest.param("127.0.0.1:5353 [::1]:53 ::1",
+                                                             marks=pytest.mark.needs("ipv6")),
                                   "127.0.0.1 valid=30s ipv6=off", "10.0.0.1 ipv6=on"])
 def test_resolver_valid(impl, args):
     """dir.resolver: `resolver` MUST accept one or more IPv4/IPv6 address literals, each with
@@ -429,7 +493,7 @@ def test_log_format_joins_strings(server):
     log_format joined '$remote_addr' '|' 'X';
     access_log logs/joined.log joined;
 %s""" % SERVER)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/joined.log", r"^127\.0\.0\.1\|X$")
 
 
@@ -454,8 +518,8 @@ def test_access_log_off(server):
     access_log logs/all.log;
     server { listen @PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("a")'; access_log off; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("b")'; }""")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.wait_file("logs/all.log", r"\n")
     assert len(srv.read("logs/all.log").splitlines()) == 1
 
@@ -466,7 +530,7 @@ def test_access_log_named_format(server):
     srv = server(tcp="""
     log_format marker 'marker $remote_addr';
 %s""" % SERVER.replace("listen", "access_log logs/m.log marker;\n        listen"))
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/m.log", r"^marker 127\.0\.0\.1$")
 
 
@@ -553,9 +617,9 @@ def test_tcp_level_process_serves_servers_without_one(server):
     server { listen @PORT0@; protocol tcp_lua; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("own")'; }
     server { listen @PORT2@; protocol tcp_lua; }""")
-    assert srv.connect(0).recv_until_close() == b"tcp level\n"
-    assert srv.connect(1).recv_until_close() == b"own\n"
-    assert srv.connect(2).recv_until_close() == b"tcp level\n"
+    assert start_session(srv, 0).recv_until_close() == b"tcp level\n"
+    assert start_session(srv, 1).recv_until_close() == b"own\n"
+    assert start_session(srv, 2).recv_until_close() == b"tcp level\n"
 
 
 @spec("dir.lua_code.tcp_level")
@@ -564,4 +628,4 @@ def test_tcp_level_process_file(server):
     srv = server(tcp="""
     process_by_lua_file lua/x.lua;
     server { listen @PORT0@; protocol tcp_lua; }""", files={"lua/x.lua": 'ngx.say("file")\n'})
-    assert srv.connect(0).recv_until_close() == b"file\n"
+    assert start_session(srv, 0).recv_until_close() == b"file\n"

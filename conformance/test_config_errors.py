@@ -1,9 +1,10 @@
 """SPEC §2.3 Structure and errors: the fixed error messages, value syntax, paths, include."""
 import random
+import time
 
 import pytest
 
-from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in
+from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in, start_session
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
 spec = pytest.mark.spec
@@ -34,7 +35,8 @@ def garbage_inputs():
 
 
 @spec("conf.err.format")
-@pytest.mark.parametrize("text", garbage_inputs(), ids=lambda t: "len%d" % len(t))
+@pytest.mark.parametrize("text", [pytest.param(t, id="%02d_len%d" % (i, len(t)))
+                                  for i, t in enumerate(garbage_inputs())])
 def test_errors_are_one_emerg_line_and_never_a_crash(impl, text):
     """conf.err.format: Every configuration error MUST be reported as one line
     `tcplua: [emerg] MESSAGE in FILE:LINE` and make start-up or `-t` fail with exit status 1;
@@ -103,7 +105,7 @@ ARITY = [
     ("main", "include;", "include"), ("main", "events x {\n}", "events"),
     ("tcp", "lua_shared_dict d;", "lua_shared_dict"), ("tcp", "read_timeout 1s 2s;", "read_timeout"),
     ("server", "protocol;", "protocol"), ("server", "listen;", "listen"),
-    ("server", "tcp_nodelay;", "tcp_nodelay"), ("server", "process_by_lua a b;", "process_by_lua"),
+    ("server", "lua_code_cache;", "lua_code_cache"), ("server", "process_by_lua a b;", "process_by_lua"),
 ]
 
 
@@ -152,7 +154,8 @@ DUPLICATES = [
     ("tcp", "lua_package_path 'a';\n    lua_package_path 'b';", "lua_package_path"),
     ("server", "protocol tcp_lua;", "protocol"),
     ("server", "read_timeout 1s;\n        read_timeout 2s;", "read_timeout"),
-    ("server", "tcp_nodelay on;\n        tcp_nodelay off;", "tcp_nodelay"),
+    ("server", "lua_check_client_abort on;\n        lua_check_client_abort off;",
+     "lua_check_client_abort"),
 ]
 
 
@@ -210,7 +213,7 @@ def test_brace_and_eof_errors(impl, text, message, line):
 # -- conf.err.value ---------------------------------------------------------------------------------
 @spec("conf.err.value")
 @pytest.mark.parametrize("context,name,value", [
-    ("main", "daemon", "yes"), ("main", "master_process", "1"), ("server", "tcp_nodelay", "maybe"),
+    ("main", "daemon", "yes"), ("main", "master_process", "1"), ("server", "lua_code_cache", "maybe"),
     ("tcp", "lua_code_cache", "enable"), ("server", "lua_check_client_abort", "true")])
 def test_invalid_flag(impl, context, name, value):
     """conf.err.value: An invalid flag MUST be the error `invalid value "V" in "NAME"
@@ -222,8 +225,8 @@ def test_invalid_flag(impl, context, name, value):
 
 @spec("conf.err.value")
 @pytest.mark.parametrize("context,name,value", [
-    ("events", "worker_connections", "many"), ("server", "lua_socket_pool_size", "-1"),
-    ("server", "lua_socket_pool_size", "1k")])
+    ("events", "worker_connections", "many"), ("events", "worker_connections", "-1"),
+    ("events", "worker_connections", "1k")])
 def test_invalid_number(impl, context, name, value):
     """conf.err.value: an invalid number `"NAME" directive invalid number`."""
     r = check_in(impl, context, "%s %s;" % (name, value))
@@ -232,8 +235,8 @@ def test_invalid_number(impl, context, name, value):
 
 @spec("conf.err.value")
 @pytest.mark.parametrize("name,value", [
-    ("client_max_body_size", "4q"), ("lua_socket_buffer_size", "big"),
-    ("read_timeout", "5x"), ("lua_socket_connect_timeout", "soon")])
+    ("client_max_body_size", "4q"), ("session_pool_size", "big"),
+    ("read_timeout", "5x"), ("send_timeout", "soon")])
 def test_invalid_size_or_time(impl, name, value):
     """conf.err.value: an invalid size or time `"NAME" directive invalid value`."""
     r = check_in(impl, "server", "%s %s;" % (name, value))
@@ -241,9 +244,21 @@ def test_invalid_size_or_time(impl, name, value):
 
 
 # -- conf.value.size --------------------------------------------------------------------------------
+SIZES = ["0", "1000", "8k", "8K", "3m", "3M", "1g", "1G"]
+
+
 @spec("conf.value.size")
-@pytest.mark.parametrize("value", ["0", "1000", "8k", "8K", "3m", "3M", "1g", "1G"])
+@pytest.mark.parametrize("value", SIZES)
 def test_valid_sizes(impl, value):
+    """conf.value.size: A size MUST be decimal digits optionally followed by `k`/`K` (×1024),
+    `m`/`M` (×1024²) or `g`/`G` (×1024³) (accepted by -t)."""
+    check_in(impl, "server", "client_max_body_size %s;" % value).assert_ok()
+
+
+@spec("conf.value.size", "cli.dump")
+@pytest.mark.needs("cli.dump")
+@pytest.mark.parametrize("value", SIZES)
+def test_valid_sizes_effective(impl, value):
     """conf.value.size: A size MUST be decimal digits optionally followed by `k`/`K` (×1024),
     `m`/`M` (×1024²) or `g`/`G` (×1024³); the effective value shown by -T is that size."""
     srv = effective_server(impl, "client_max_body_size %s;" % value)
@@ -260,13 +275,43 @@ def test_invalid_sizes(impl, value):
 
 
 # -- conf.value.time --------------------------------------------------------------------------------
+TIMES = ["1h30m", "500ms", "10", "1d", "1w", "2M", "1y", "1m30", "1s500ms", "2h1s", "0"]
+
+
 @spec("conf.value.time")
-@pytest.mark.parametrize("value", ["1h30m", "500ms", "10", "1d", "1w", "2M", "1y", "1m30",
-                                   "1s500ms", "2h1s", "0"])
+@pytest.mark.parametrize("value", TIMES)
 def test_valid_times(impl, value):
     """conf.value.time: A time MUST be one or more number+unit pairs with units `ms`, `s`,
     `m`, `h`, `d`, `w`, `M` (30 days), `y` (365 days), each unit at most once and in
-    decreasing order (`1h30m`); a bare number, alone or last, means seconds."""
+    decreasing order (`1h30m`) (accepted by -t)."""
+    check_in(impl, "server", "read_timeout %s;" % value).assert_ok()
+
+
+@spec("conf.value.time")
+def test_bare_number_means_seconds(server):
+    """conf.value.time: a bare number means seconds, seen on the wire: with `read_timeout 1`
+    a pending receive times out after about 1 s (not 1 ms), with `read_timeout 300ms` sooner."""
+    wait = 'ngx.receive(1) local d, e = ngx.receive(1) ngx.say(tostring(d), " ", tostring(e))'
+    srv = server(tcp="""
+    server { listen @PORT0@; protocol tcp_lua; read_timeout 1; process_by_lua '%s'; }
+    server { listen @PORT1@; protocol tcp_lua; read_timeout 300ms; process_by_lua '%s'; }""" % (
+        wait, wait))
+    elapsed = []
+    for index in (0, 1):
+        t0 = time.monotonic()
+        assert start_session(srv, index).recv_until_close() == b"nil timeout\n"
+        elapsed.append(time.monotonic() - t0)
+    assert 0.8 <= elapsed[0] < 4 and 0.2 <= elapsed[1] < 0.8, elapsed
+
+
+@spec("conf.value.time", "cli.dump")
+@pytest.mark.needs("cli.dump")
+@pytest.mark.parametrize("value", TIMES)
+def test_valid_times_effective(impl, value):
+    """conf.value.time: A time MUST be one or more number+unit pairs with units `ms`, `s`,
+    `m`, `h`, `d`, `w`, `M` (30 days), `y` (365 days), each unit at most once and in
+    decreasing order (`1h30m`); a bare number, alone or last, means seconds (the effective
+    value shown by -T)."""
     srv = effective_server(impl, "read_timeout %s;" % value)
     [[shown]] = args_of(srv, "read_timeout")
     assert parse_time(shown) == parse_time(value)
@@ -298,7 +343,7 @@ def test_relative_paths_resolve_against_prefix(server):
         protocol tcp_lua;
         process_by_lua_file lua/hello.lua;
     }""", files=LUA)
-    assert srv.connect().recv_until_close() == b"from file\n"
+    assert start_session(srv).recv_until_close() == b"from file\n"
     srv.wait_file("logs/other.pid", r"^%d\s*$" % srv.pid)
     srv.wait_path("logs/other-error.log")
     srv.wait_path("logs/other-access.log")
@@ -315,7 +360,7 @@ def test_absolute_paths_used_as_is(server):
         protocol tcp_lua;
         process_by_lua_file @PREFIX@/abs/hello.lua;
     }""", files={"abs/hello.lua": 'ngx.say("from file")\n'})
-    assert srv.connect().recv_until_close() == b"from file\n"
+    assert start_session(srv).recv_until_close() == b"from file\n"
     srv.wait_file("abs/x.pid", r"^%d\s*$" % srv.pid)
     srv.wait_path("abs/e.log")
     srv.wait_path("abs/a.log")
@@ -346,8 +391,8 @@ def test_include_glob_in_tcp_serves_each_file(server):
 server { listen @PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("a")'; }""",
         "conf/servers/b.conf": """
 server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("b")'; }"""})
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
 
 
 @spec("conf.include")

@@ -1,27 +1,31 @@
 """SPEC §2.2 Lexical structure: words, quotes, escapes, comments, NUL bytes, line numbers."""
 import pytest
 
-from tcplua_harness.cases import SERVER
+from tcplua_harness.cases import SERVER, start_session
 
 spec = pytest.mark.spec
-MAIN = "daemon off;\nmaster_process off;\nerror_log logs/error.log debug;\npid logs/tcplua.pid;\n"
+
+
+def main_text(impl):
+    """The adapter's default main directives, one per line (for whole-file texts)."""
+    return "".join(line + "\n" for _, line in impl.adapter.default_main)
 
 
 # -- conf.lex.words ---------------------------------------------------------------------------------
 @spec("conf.lex.words")
 def test_all_whitespace_kinds_separate_words(impl, server):
     """conf.lex.words: Words are separated by spaces, tabs, CR and LF."""
-    conf = MAIN + ("tcp\r\n{\n\tserver\t{\r\n\t\tlisten\t@PORT0@\r\n;\n  protocol \t tcp_lua\n;"
+    conf = main_text(impl) + ("tcp\r\n{\n\tserver\t{\r\n\t\tlisten\t@PORT0@\r\n;\n  protocol \t tcp_lua\n;"
                    "\r\n\t\tprocess_by_lua\n'ngx.say(\"ok\")'\r\n;\n\t}\r\n}\r\n")
     impl.test_config(conf_text=conf).assert_ok()
     srv = server(conf_text=conf)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 @spec("conf.lex.words")
 def test_semicolon_and_brace_end_the_word(impl):
     """conf.lex.words: A `;` or `{` also ends the word before it."""
-    conf = MAIN + "tcp{server{listen @PORT0@;protocol tcp_lua;process_by_lua 'ngx.say(1)';}}"
+    conf = main_text(impl) + "tcp{server{listen @PORT0@;protocol tcp_lua;process_by_lua 'ngx.say(1)';}}"
     impl.test_config(conf_text=conf).assert_ok()
 
 
@@ -51,7 +55,7 @@ def test_quoted_word_keeps_special_characters(server, quote):
         protocol tcp_lua;
         process_by_lua %s%s%s;
     }""" % (quote, code, quote))
-    assert srv.connect().recv_until_close() == b"a; {b} #c\n"
+    assert start_session(srv).recv_until_close() == b"a; {b} #c\n"
 
 
 @spec("conf.lex.quotes")
@@ -104,7 +108,7 @@ def test_escape_sequences(server, word, name):
     `\\t`, `\\r` MUST produce LF, TAB and CR; any other `\\X` MUST keep both characters."""
     srv = server(main="error_log %s debug;" % word, tcp=SERVER)
     srv.wait_path("logs/" + name)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 # -- conf.lex.comments ------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ def test_comments_run_to_end_of_line(server):
         process_by_lua 'ngx.say("ok")';
     #}
     }""")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
 
 
 @spec("conf.lex.comments")

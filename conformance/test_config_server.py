@@ -1,6 +1,9 @@
 """SPEC §2.4 Cross-directive rules: what every server needs, unique listens, tcp->server merge."""
+import time
+
 import pytest
 
+from tcplua_harness.cases import start_session
 from tcplua_harness.confdump import args_of, find, parse, parse_time, split_dump
 
 spec = pytest.mark.spec
@@ -105,7 +108,34 @@ def test_distinct_listens_are_fine(impl):
 
 
 # -- conf.merge -------------------------------------------------------------------------------------
+# Reads the first bytes, then waits for one more byte: says how the wait ended.
+WAIT_LUA = 'ngx.receive(1) local d, e = ngx.receive(1) ngx.say(tostring(d), " ", tostring(e))'
+
+
+@spec("conf.merge")
+def test_server_inherits_tcp_read_timeout(server):
+    """conf.merge: A directive valid in both `tcp` and `server` and absent from a server MUST
+    take the value set in `tcp`: with `read_timeout 1s` in tcp, a server without its own
+    times a pending receive out after about 1 s, one with `read_timeout 200ms` after about
+    0.2 s (seen on the wire)."""
+    srv = server(tcp="""
+    read_timeout 1s;
+    server { listen @PORT0@; protocol tcp_lua; process_by_lua '%s'; }
+    server { listen @PORT1@; protocol tcp_lua; process_by_lua '%s'; read_timeout 200ms; }""" % (
+        WAIT_LUA, WAIT_LUA))
+    elapsed = []
+    for index in (0, 1):
+        t0 = time.monotonic()
+        reply = start_session(srv, index).recv_until_close(timeout=5)
+        elapsed.append(time.monotonic() - t0)
+        assert reply == b"nil timeout\n", (index, reply)
+    inherited, own = elapsed
+    assert 0.8 <= inherited < 4, elapsed
+    assert own < 0.8, elapsed
+
+
 @spec("conf.merge", "cli.dump")
+@pytest.mark.needs("cli.dump", "directive.lua_socket")
 def test_server_inherits_tcp_values(impl):
     """conf.merge: A directive valid in both `tcp` and `server` and absent from a server MUST
     take the value set in `tcp`, else the default of §3 (seen in the -T effective
@@ -137,5 +167,5 @@ def test_server_rules_replace_tcp_rules(server):
     deny all;
     server { listen @PORT0@; protocol tcp_lua; process_by_lua 'ngx.say("a")'; }
     server { listen @PORT1@; protocol tcp_lua; process_by_lua 'ngx.say("b")'; allow 127.0.0.1; }""")
-    assert srv.connect(0).recv_until_close() == b""
-    assert srv.connect(1).recv_until_close() == b"b\n"
+    assert start_session(srv, 0).recv_until_close() == b""
+    assert start_session(srv, 1).recv_until_close() == b"b\n"

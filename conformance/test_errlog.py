@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import LUA_PID, MODES, SINGLE, server_block
+from tcplua_harness.cases import LOG_WHILE, LUA_PID, MODES, SINGLE, server_block, start_session
 from tcplua_harness.procs import children
 
 spec = pytest.mark.spec
@@ -43,14 +43,14 @@ def test_connection_line_format(server, mode):
         main=mode)
     pids = []
     for _ in range(3):
-        pid = int(srv.connect().recv_until_close())
+        pid = int(start_session(srv).recv_until_close())
         if mode == SINGLE:
             assert pid == srv.pid
         else:
             assert pid in children(srv.pid)
         pids.append(pid)
-    line_re = (r"^%s \[error\] (\d+)#0: \*(\d+) \[lua\] .*probe from (\d+), client: "
-               r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, srv.port))
+    line_re = (r"^%s \[error\] (\d+)#0: \*(\d+) \[lua\] .*probe from (\d+)%s, client: "
+               r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, LOG_WHILE, srv.port))
     srv.wait_log(r"probe from %d\b" % pids[-1])
     lines = lines_with(srv.error_log(), "probe from")
     assert len(lines) == 3, lines
@@ -67,13 +67,14 @@ def test_connection_line_format(server, mode):
 
 
 @spec("errlog.format")
+@pytest.mark.needs("init_log")
 def test_line_outside_connections(server):
     """errlog.format: a line not about a connection (here ngx.log in init_by_lua) has the
     form `YYYY/MM/DD HH:MM:SS [LEVEL] PID#0: MESSAGE`, without `*N ` and without
     `, client: ...`."""
     srv = server(tcp="init_by_lua 'ngx.log(ngx.WARN, \"from init\")';\n" + server_block(
         0, 'ngx.say("ok")'))
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert start_session(srv).recv_until_close() == b"ok\n"
     lines = lines_with(srv.error_log(), "from init")
     assert len(lines) == 1, lines
     m = re.fullmatch(r"%s \[warn\] %d#0: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
@@ -83,16 +84,16 @@ def test_line_outside_connections(server):
 
 
 @spec("errlog.format")
-def test_level_names(server):
+def test_level_names(server, adapter):
     """errlog.format: LEVEL is the level's name: emerg, alert, crit, error, warn, notice,
     info, debug."""
     code = " ".join('ngx.log(ngx.%s, "lvl %s")' % (n, n) for n in LUA_LEVELS) + ' ngx.say("ok")'
-    srv = server(tcp=server_block(0, code), main="error_log logs/error.log debug;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    srv = server(tcp=server_block(0, code), main="error_log %s debug;\n" % adapter.error_log_name)
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log("lvl DEBUG")
     for name, lua in zip(LEVELS, LUA_LEVELS):
-        srv.wait_log(r"^%s \[%s\] \d+#0: \*\d+ \[lua\] .*lvl %s, client: " % (DATE, name, lua),
-                     timeout=1)
+        srv.wait_log(r"^%s \[%s\] \d+#0: \*\d+ \[lua\] .*lvl %s%s, client: " % (
+            DATE, name, lua, LOG_WHILE), timeout=1)
 
 
 # -- errlog.level ---------------------------------------------------------------------------------
@@ -104,30 +105,32 @@ def _levels_code():
 
 @spec("errlog.level", "dir.error_log")
 @pytest.mark.parametrize("directive,threshold", [
-    ("error_log logs/error.log debug;", "debug"),
-    ("error_log logs/error.log info;", "info"),
-    ("error_log logs/error.log warn;", "warn"),
-    ("error_log logs/error.log crit;", "crit"),
-    ("error_log logs/error.log emerg;", "emerg"),
-    ("error_log logs/error.log;", "error"),                  # default level
-])
-def test_main_level_filters(server, directive, threshold):
+    ("error_log LOG debug;", "debug"),
+    ("error_log LOG info;", "info"),
+    ("error_log LOG warn;", "warn"),
+    ("error_log LOG crit;", "crit"),
+    ("error_log LOG emerg;", "emerg"),
+    ("error_log LOG;", "error"),                  # default level
+], ids=["debug", "info", "warn", "crit", "emerg", "default"])
+def test_main_level_filters(server, adapter, directive, threshold):
     """errlog.level: A line MUST be written only if its level is at or above (more severe
     than) the `error_log` level of its context. dir.error_log: the level defaults to
     `error`."""
-    srv = server(tcp=server_block(0, _levels_code()), main=directive + "\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+    srv = server(tcp=server_block(0, _levels_code()),
+                 main=directive.replace("LOG", adapter.error_log_name) + "\n")
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log(r"\[emerg\] .*at EMERG")
     log = srv.error_log()
     cut = LEVELS.index(threshold)
     for i, lua in enumerate(LUA_LEVELS):
-        present = bool(lines_with(log, "at %s," % lua))
+        present = bool(re.search(r"at %s\b" % lua, log))
         assert present == (i <= cut), "level %s with error_log level %s: %s" % (
             LEVELS[i], threshold, "written" if present else "missing")
 
 
 @spec("errlog.level")
-def test_server_level_and_main_level(server):
+@pytest.mark.needs("init_log")
+def test_server_level_and_main_level(server, adapter):
     """errlog.level: the level of the line's context decides: a server's `error_log ... warn`
     filters its sessions' lines, while the main `error_log` (debug) serves lines outside
     servers (init_by_lua)."""
@@ -135,24 +138,25 @@ def test_server_level_and_main_level(server):
         tcp="init_by_lua 'ngx.log(ngx.INFO, \"init info\")';\n" + server_block(
             0, 'ngx.log(ngx.INFO, "session info") ngx.log(ngx.WARN, "session warn") '
                'ngx.say("ok")', "error_log logs/server.log warn;"),
-        main="error_log logs/error.log debug;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
-    srv.wait_file("logs/server.log", r"session warn, client: 127\.0\.0\.1, server: ")
+        main="error_log %s debug;\n" % adapter.error_log_name)
+    assert start_session(srv).recv_until_close() == b"ok\n"
+    srv.wait_file("logs/server.log", r"session warn%s, client: 127\.0\.0\.1, server: " % LOG_WHILE)
     srv.wait_log(r"\[info\] \d+#0: \[lua\] .*init info")
     assert not lines_with(srv.read("logs/server.log"), "session info")
     assert not lines_with(srv.error_log(), "session info")
 
 
 @spec("errlog.level")
-def test_main_level_for_lines_outside_servers(server):
+@pytest.mark.needs("init_log")
+def test_main_level_for_lines_outside_servers(server, adapter):
     """errlog.level: the main `error_log` serves lines outside servers: with
     `error_log ... notice` in main, init_by_lua's notice line is written and its info line
     is not, whatever the server's level."""
     srv = server(
         tcp="init_by_lua 'ngx.log(ngx.INFO, \"init info\") ngx.log(ngx.NOTICE, \"init notice\")';\n"
             + server_block(0, 'ngx.say("ok")', "error_log logs/server.log debug;"),
-        main="error_log logs/error.log notice;\n")
-    assert srv.connect().recv_until_close() == b"ok\n"
+        main="error_log %s notice;\n" % adapter.error_log_name)
+    assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log(r"\[notice\] \d+#0: \[lua\] .*init notice")
     assert not lines_with(srv.error_log(), "init info")
     assert not lines_with(srv.read("logs/server.log"), "init ")
@@ -160,7 +164,7 @@ def test_main_level_for_lines_outside_servers(server):
 
 # -- errlog.server --------------------------------------------------------------------------------
 @spec("errlog.server", "dir.error_log")
-def test_server_error_log_gets_its_connections(server):
+def test_server_error_log_gets_its_connections(server, adapter):
     """errlog.server: `error_log` in a `server` block MUST receive the lines of that
     server's connections, scripts' and the implementation's (`access forbidden by rule`).
     dir.error_log: a server without one uses the tcp block's, which defaults to the main
@@ -169,16 +173,18 @@ def test_server_error_log_gets_its_connections(server):
         server_block(0, 'ngx.log(ngx.ERR, "from a") ngx.say("a")', "error_log logs/a.log info;")
         + server_block(1, 'ngx.log(ngx.ERR, "from b") ngx.say("b")')
         + server_block(2, 'ngx.say("c")', "error_log logs/c.log; deny all;")),
-        main="error_log logs/error.log debug;\n")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
-    srv.connect(2).expect_closed()
-    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#0: \*\d+ \[lua\] .*from a, client: "
-                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, srv.ports[0]))
-    srv.wait_log(r"\[error\] .*from b, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$"
-                 % srv.ports[1])
-    srv.wait_file("logs/c.log", r"\[error\] \d+#0: \*\d+ access forbidden by rule, client: "
-                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.ports[2])
+        main="error_log %s debug;\n" % adapter.error_log_name)
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
+    srv.connect(2).expect_closed()         # denied at accept: no script, no first bytes
+    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#0: \*\d+ \[lua\] .*from a%s, client: "
+                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
+                                    DATE, LOG_WHILE, srv.ports[0]))
+    srv.wait_log(r"\[error\] .*from b%s, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$"
+                 % (LOG_WHILE, srv.ports[1]))
+    srv.wait_file("logs/c.log", r"\[error\] \d+#0: \*\d+ access forbidden by rule%s, client: "
+                                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
+                                    LOG_WHILE, srv.ports[2]))
     main = srv.error_log()
     assert not lines_with(main, "from a"), "server a's line also went to the main log"
     assert not lines_with(main, "access forbidden"), "server c's line went to the main log"
@@ -186,21 +192,22 @@ def test_server_error_log_gets_its_connections(server):
 
 
 @spec("errlog.server")
-def test_tcp_error_log_gets_its_servers(server):
+def test_tcp_error_log_gets_its_servers(server, adapter):
     """errlog.server: `error_log` in a `tcp` block MUST receive the lines of the
     connections of its servers (those without their own)."""
     srv = server(tcp="error_log logs/tcp.log info;\n" + (
         server_block(0, 'ngx.log(ngx.INFO, "from a") ngx.say("a")')
         + server_block(1, 'ngx.log(ngx.INFO, "from b") ngx.log(ngx.ERR, "b err") ngx.say("b")',
                        "error_log logs/b.log;")),
-        main="error_log logs/error.log debug;\n")
-    assert srv.connect(0).recv_until_close() == b"a\n"
-    assert srv.connect(1).recv_until_close() == b"b\n"
-    srv.wait_file("logs/tcp.log", r"\[info\] \d+#0: \*\d+ \[lua\] .*from a, client: "
-                                  r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % srv.ports[0])
+        main="error_log %s debug;\n" % adapter.error_log_name)
+    assert start_session(srv, 0).recv_until_close() == b"a\n"
+    assert start_session(srv, 1).recv_until_close() == b"b\n"
+    srv.wait_file("logs/tcp.log", r"\[info\] \d+#0: \*\d+ \[lua\] .*from a%s, client: "
+                                  r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
+                                      LOG_WHILE, srv.ports[0]))
     assert not lines_with(srv.error_log(), "from a")
     # b has its own log at the default level (error): its info line goes nowhere.
-    srv.wait_file("logs/b.log", r"\[error\] .*b err, client: ")
+    srv.wait_file("logs/b.log", r"\[error\] .*b err%s, client: " % LOG_WHILE)
     assert not lines_with(srv.read("logs/b.log"), "from b")
     assert not lines_with(srv.read("logs/tcp.log"), "from b")
 
@@ -216,10 +223,11 @@ def test_connection_numbers_unique_across_workers(server):
                  main="master_process on;\nworker_processes 2;\n")
     pids, numbers = set(), []
     for _ in range(30):
-        clients = [srv.connect() for _ in range(4)]
+        clients = [start_session(srv) for _ in range(4)]
         for c in clients:
             assert c.recv_until_close() == b"ok\n"
-        lines = re.findall(r"\*(\d+) \[lua\] .*pid (\d+), client:", srv.error_log())
+        lines = re.findall(r"\*(\d+) \[lua\] .*pid (\d+)%s, client:" % LOG_WHILE,
+                           srv.error_log())
         numbers = [n for n, _ in lines]
         pids = {p for _, p in lines}
         if len(pids) == 2 and len(numbers) >= 16:

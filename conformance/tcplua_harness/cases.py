@@ -11,6 +11,24 @@ import pytest
 from .prefix import fill
 from .procs import children, wait_until
 
+# -- starting a session -----------------------------------------------------------------------------
+# [session.start.on_accept]: a script starts on accept; the 2015 module started it only when
+# the client's first bytes arrived ([diff.start_on_accept]). A case that is not about that
+# clause therefore sends something right after connecting, so that it judges its own clause
+# on both: its natural first request, or FIRST_BYTES when the script reads nothing (a script
+# that reads consumes them: ngx.receive(1) returns "\n").
+FIRST_BYTES = b"\n"
+
+
+def start_session(srv, port_index=0, first=FIRST_BYTES, **connect_args):
+    """srv.connect(port_index, **connect_args), then send `first` (FIRST_BYTES by default):
+    a Client whose session has started under either start rule."""
+    client = srv.connect(port_index, **connect_args)
+    if first:
+        client.send(first)
+    return client
+
+
 # -- one server running conf/t.lua ----------------------------------------------------------------
 SCRIPT_TCP = """
 %s
@@ -38,12 +56,13 @@ def serve(server, script, extra="", tcp_extra="", main="", files=None):
 
 def said_lines(server, script, init=None, timeout=10):
     """Serves `script` (and `init` as init_by_lua_file conf/init.lua unless None); returns
-    the lines one connection receives before the close, decoded as latin-1."""
+    the lines one connection receives before the close, decoded as latin-1. The connection
+    sends FIRST_BYTES first, which the script need not read."""
     tcp_extra, files = "", {}
     if init is not None:
         tcp_extra, files = "init_by_lua_file conf/init.lua;", {"conf/init.lua": init}
     srv = serve(server, script, tcp_extra=tcp_extra, files=files)
-    return srv.connect().recv_until_close(timeout).decode("latin-1").splitlines()
+    return start_session(srv).recv_until_close(timeout).decode("latin-1").splitlines()
 
 
 # perr(f): runs f under pcall and says the error it raised (or "no error").
@@ -144,12 +163,12 @@ PID_PORT = 9
 
 def serving_pids(srv, want, port_index=PID_PORT, rounds=30, burst=4):
     """Connect in bursts to a PID_LUA server until `want` distinct PIDs answered (or rounds
-    run out); returns {pid: connections served}. Every connection must get exactly one PID
-    line and then be closed."""
+    run out); returns {pid: connections served}. Every connection sends FIRST_BYTES and must
+    get exactly one PID line and then be closed."""
     __tracebackhide__ = True
     seen = {}
     for _ in range(rounds):
-        clients = [srv.connect(port_index) for _ in range(burst)]
+        clients = [start_session(srv, port_index) for _ in range(burst)]
         for c in clients:
             reply = c.recv_until_close(5)
             assert re.fullmatch(rb"\d+\n", reply), "expected one PID line, got %r" % reply
@@ -170,13 +189,14 @@ def wait_workers(srv, count=2):
 
 
 def poll_reply(srv, port_index, want, timeout=5):
-    """Connect repeatedly until a connection's first line is `want` (bytes); bounded."""
+    """Connect (sending FIRST_BYTES) repeatedly until a connection's first line is `want`
+    (bytes); bounded."""
     __tracebackhide__ = True
     deadline = time.monotonic() + timeout
     last = None
     while True:
         try:
-            c = srv.connect(port_index, timeout=2)
+            c = start_session(srv, port_index, timeout=2)
             line = c.recv_line(2)
             c.close()
         except (OSError, AssertionError) as exc:
@@ -194,14 +214,28 @@ def poll_reply(srv, port_index, want, timeout=5):
 def rewrite(srv, tcp=None, main="", files=None):
     """Replace the configuration (composed like the harness does) and files of a running
     instance, placeholders filled in; for reload cases."""
-    for rel, content in (files or {}).items():
-        (srv.prefix / rel).write_text(fill(content, srv.ports, srv.prefix))
     if tcp is not None:
-        text = fill(srv.adapter.compose_config(tcp, main), srv.ports, srv.prefix)
+        text = fill(srv.adapter.full_config(tcp, main), srv.ports, srv.prefix)
+    else:
+        text = None
+    filled = {rel: fill(content, srv.ports, srv.prefix) for rel, content in (files or {}).items()}
+    # The adapter translates a configuration or Lua file as it does when a prefix is made.
+    text, filled = srv.adapter.prepare(text, filled)
+    for rel, content in filled.items():
+        (srv.prefix / rel).write_text(content)
+    if text is not None:
         (srv.prefix / srv.adapter.conf_name).write_text(text)
 
 
 # -- logs and start-up failures -------------------------------------------------------------------
+# nginx adds " while CONTEXT" after a message (" while reading client data", say) and
+# ", client: ADDR, server: ADDR:PORT" after that for lines about a connection; a log regex
+# puts LOG_WHILE right after the message so that either form matches.
+LOG_WHILE = r"(?: while [^,\n]*)?"
+# The client/server part of a connection's line, where a case does not check it exactly.
+LOG_CONN = r"(?:, client: [^,\n]+, server: [^,\n]+)?"
+
+
 def entries(log):
     """Error-log entries: a line starting with a date plus the continuation lines a
     multi-line message (a traceback) adds."""

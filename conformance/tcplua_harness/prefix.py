@@ -70,7 +70,9 @@ def fill(text, ports, prefix):
 
 class Prefix:
     """Creates PATH/{conf,logs}, writes the configuration and `files` (files last, so they
-    may replace the composed configuration)."""
+    may replace the composed configuration). The configuration is the composed text (or
+    conf_text) passed through adapter.complete_conf_text; configuration and files, with
+    placeholders filled, pass through adapter.prepare just before they are written."""
 
     def __init__(self, path, adapter, tcp=None, main="", files=None, conf_text=None):
         self.path = Path(path).resolve()
@@ -83,14 +85,22 @@ class Prefix:
         self.cwd.mkdir(exist_ok=True)
         self.ports = free_ports()
         raw = conf_text if conf_text is not None else adapter.compose_config(tcp, main)
-        self.conf_text = self.fill(raw)
+        raw = adapter.complete_conf_text(raw)
         listen_texts = [raw]
-        self.write(adapter.conf_name, self.conf_text)
+        filled = {}
         for rel, content in (files or {}).items():
             if isinstance(content, str):
                 if rel.endswith(".conf"):
                     listen_texts.append(content)   # an included file may hold listen lines
                 content = self.fill(content)
+            filled[rel] = content
+        # conf_text is what the case composed (placeholders filled), for line_of() and
+        # echo checks; the adapter may write something else (a translation).
+        self.conf_text = self.fill(raw)
+        written, filled = adapter.prepare(self.conf_text, filled)
+        self.written_conf_text = written
+        self.write(adapter.conf_name, written)
+        for rel, content in filled.items():
             self.write(rel, content)
         # The ports of `listen` directives are the ones the harness waits for; a port elsewhere
         # (an upstream for a cosocket, say) belongs to some other server.

@@ -84,6 +84,24 @@ def listening_inodes(port):
     return inodes
 
 
+def connection_inode(local_port, remote_port):
+    """Inode of the socket whose local port is local_port and remote port remote_port (the
+    server's side of one client connection), from /proc/net/tcp*: "0" while no process has
+    accepted it yet, None when there is no such socket."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if (int(fields[1].rsplit(":", 1)[1], 16) == local_port
+                    and int(fields[2].rsplit(":", 1)[1], 16) == remote_port):
+                return fields[9]
+    return None
+
+
 def socket_inodes(pid):
     """Inodes of the sockets process pid holds open (empty if it cannot be read)."""
     inodes = set()
