@@ -25,7 +25,7 @@ spec = pytest.mark.spec
 needs = pytest.mark.needs
 
 
-def server_side_closed(srv, client_port, timeout=5):
+def server_side_closed(srv, client_port, timeout=DEADLINE):
     """Waits until the server has closed its socket of the connection from client_port,
     read from the kernel's TCP table (/proc/net/tcp): after the client's own close, the
     wire shows nothing more, but the server's socket leaves ESTABLISHED/CLOSE_WAIT only when
