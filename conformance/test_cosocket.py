@@ -7,6 +7,11 @@ DNS responder started by the test, and the seed's own upstream example.
 Upstreams are the fixtures of tcplua_harness/upstreams.py, or a plain listening socket held
 by the test where the case must see what the server does to the connection (a FIN at the end
 of a session, a close of an idle pooled connection).
+
+Every case declares needs("cosocket", ...) in one marker (with directive.lua_socket where it
+sets a lua_socket_* directive, ipv6, wait_next_request). The client sends first (the 2015
+module starts a script only on the first client byte): `serve` puts START_LUA before a script
+that reads nothing else, and `lines` / Client.start() send the byte it consumes.
 """
 import socket
 import struct
@@ -14,10 +19,18 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import serve
+from tcplua_harness import cases
+from tcplua_harness.client import DEADLINE, START_LUA
 from tcplua_harness.upstreams import DNS, Echo, Silent, Blackhole, _TCPFixture, free_port
 
 spec = pytest.mark.spec
+needs = pytest.mark.needs
+
+
+def serve(server, script, start=True, **kw):
+    """cases.serve; with `start` the script begins with START_LUA (it reads nothing else
+    first, so the client's start byte is consumed there)."""
+    return cases.serve(server, (START_LUA if start else "") + script, **kw)
 
 
 class Listener:
@@ -27,10 +40,10 @@ class Listener:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
-        self.sock.settimeout(5)
+        self.sock.settimeout(DEADLINE)
         self.port = self.sock.getsockname()[1]
 
-    def accept(self, timeout=5):
+    def accept(self, timeout=DEADLINE):
         self.sock.settimeout(timeout)
         conn, _ = self.sock.accept()
         conn.settimeout(timeout)
@@ -49,7 +62,7 @@ class Listener:
         self.sock.close()
 
 
-def sees_eof(conn, timeout=5):
+def sees_eof(conn, timeout=DEADLINE):
     """The server closed the connection: EOF (or a reset when it had unread bytes)."""
     conn.settimeout(timeout)
     try:
@@ -74,11 +87,9 @@ def upstreams():
         f.stop()
 
 
-def lines(srv, send=b"", timeout=10):
-    c = srv.connect()
-    if send:
-        c.send(send)
-    return c.recv_until_close(timeout).decode("latin-1").splitlines()
+def lines(srv, timeout=None):
+    """The lines one connection receives (it sends the start byte first)."""
+    return srv.connect().start().recv_until_close(timeout).decode("latin-1").splitlines()
 
 
 # -- pools ------------------------------------------------------------------------------------
@@ -93,6 +104,7 @@ ngx.say("keepalive ", s:setkeepalive())
 
 
 @spec("socket.pool.reuse")
+@needs("cosocket")
 def test_pool_is_per_worker_across_sessions(server, upstreams):
     """socket.pool.reuse: a connection put into the pool by one session is the one the next
     session's connect to the same host:port gets, and getreusedtimes() counts the reuses;
@@ -106,6 +118,7 @@ def test_pool_is_per_worker_across_sessions(server, upstreams):
 
 
 @spec("socket.pool.name")
+@needs("cosocket")
 def test_pool_names_separate_pools(server, upstreams):
     """socket.pool.name: connect's pool option names the pool: a connection parked under one
     name is not handed to a connect with another name (nor to the default host:port one)."""
@@ -128,6 +141,7 @@ ngx.say("one ", d:getreusedtimes())
 
 
 @spec("socket.pool.size")
+@needs("cosocket")
 def test_full_pool_closes_least_recently_used(server):
     """socket.pool.size: a pool holds at most its size (setkeepalive's second argument, else
     lua_socket_pool_size) idle connections; parking one more closes the least recently
@@ -143,13 +157,13 @@ for i = 1, 3 do
 end
 for i = 1, 3 do ngx.say("keepalive ", i, " ", socks[i]:setkeepalive(0, 2)) end
 """ % ls.port)
-    c = srv.connect()
+    c = srv.connect().start()
     conns = []
     for _ in range(3):
         conn = ls.accept()
         conns.append((conn.recv(1), conn))
         conn.send(b"k")
-    assert c.recv_until_close(10).decode().splitlines() == ["keepalive 1 1", "keepalive 2 1", "keepalive 3 1"]
+    assert c.recv_until_close().decode().splitlines() == ["keepalive 1 1", "keepalive 2 1", "keepalive 3 1"]
     by_id = dict(conns)
     assert sees_eof(by_id[b"1"]), "the least recently parked connection stays open"
     for k in (b"2", b"3"):
@@ -160,6 +174,7 @@ for i = 1, 3 do ngx.say("keepalive ", i, " ", socks[i]:setkeepalive(0, 2)) end
 
 
 @spec("socket.pool.size")
+@needs("cosocket", "directive.lua_socket")
 def test_pool_size_directive(server):
     """socket.pool.size: lua_socket_pool_size is the size when setkeepalive gives none."""
     ls = Listener()
@@ -174,13 +189,13 @@ end
 for i = 1, 2 do socks[i]:setkeepalive() end
 ngx.say("done")
 """ % ls.port, extra="lua_socket_pool_size 1;")
-    c = srv.connect()
+    c = srv.connect().start()
     conns = {}
     for _ in range(2):
         conn = ls.accept()
         conns[conn.recv(1)] = conn
         conn.send(b"k")
-    assert c.recv_until_close(10) == b"done\n"
+    assert c.recv_until_close() == b"done\n"
     assert sees_eof(conns[b"1"])
     ls.close()
 
@@ -194,12 +209,13 @@ ngx.say("keepalive ", s:setkeepalive(%s))
 
 
 @spec("socket.pool.idle_close")
+@needs("cosocket")
 def test_idle_pooled_connection_closed_when_peer_closes(server):
     """socket.pool.idle_close: when the peer closes an idle pooled connection, the server
     closes it without any script running, and the next connect makes a new connection."""
     ls = Listener()
     srv = serve(server, PARK_LUA % (ls.port, ""))
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
     up.shutdown(socket.SHUT_WR)
@@ -211,12 +227,13 @@ def test_idle_pooled_connection_closed_when_peer_closes(server):
 
 
 @spec("socket.pool.idle_close")
+@needs("cosocket")
 def test_idle_pooled_connection_closed_when_peer_sends(server):
     """socket.pool.idle_close: bytes that arrive on an idle pooled connection (no request
     asked for them) make the server close it."""
     ls = Listener()
     srv = serve(server, PARK_LUA % (ls.port, ""))
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
     up.send(b"unsolicited")
@@ -224,32 +241,35 @@ def test_idle_pooled_connection_closed_when_peer_sends(server):
 
 
 @spec("socket.pool.timeout")
+@needs("cosocket")
 def test_idle_pooled_connection_timeout(server):
     """socket.pool.timeout: setkeepalive(timeout) closes the idle connection once it has been
     idle that long (here 100 ms), without any script running."""
     ls = Listener()
     srv = serve(server, PARK_LUA % (ls.port, "100"))
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
-    assert sees_eof(up, timeout=5)
+    assert sees_eof(up)
 
 
 @spec("socket.pool.timeout")
+@needs("cosocket", "directive.lua_socket")
 def test_keepalive_timeout_directive(server):
     """socket.pool.timeout: lua_socket_keepalive_timeout is the idle timeout when
     setkeepalive gives none."""
     ls = Listener()
     srv = serve(server, PARK_LUA % (ls.port, ""), extra="lua_socket_keepalive_timeout 100ms;")
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
-    assert sees_eof(up, timeout=5)
+    assert sees_eof(up)
 
 
 # -- the session's end -----------------------------------------------------------------------
 @spec("socket.session_end")
 @pytest.mark.parametrize("ending", ["return", "ngx.exit()", "error('boom')"])
+@needs("cosocket")
 def test_session_end_closes_its_cosockets(server, ending):
     """socket.session_end: however a session ends, every cosocket it still holds (not put
     into a pool) is closed: the upstream sees EOF."""
@@ -260,13 +280,14 @@ assert(s:connect("127.0.0.1", %d))
 ngx.say("connected")
 %s
 """ % (ls.port, ending))
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_until_close() == b"connected\n"
     assert sees_eof(up)
 
 
 @spec("socket.session_end", "socket.client_abort")
+@needs("cosocket")
 def test_client_abort_while_waiting_on_upstream(server):
     """socket.client_abort: with lua_check_client_abort on, a client that closes while the
     script waits on a cosocket ends the session at once (the script is not resumed) and the
@@ -279,7 +300,7 @@ ngx.say("waiting")
 local d, err = s:receive()
 ngx.log(ngx.ERR, "resumed-marker ", tostring(err))
 """ % ls.port, extra="lua_check_client_abort on;")
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_line() == b"waiting\n"
     c.close()
@@ -288,6 +309,7 @@ ngx.log(ngx.ERR, "resumed-marker ", tostring(err))
 
 
 @spec("socket.client_abort")
+@needs("cosocket")
 def test_no_client_abort_check_by_default(server):
     """socket.client_abort: with lua_check_client_abort off (the default) the wait on the
     upstream goes on after the client closed: the script is resumed with the upstream's
@@ -300,7 +322,7 @@ ngx.say("waiting")
 local d, err = s:receive()
 ngx.log(ngx.ERR, "resumed-marker ", tostring(d))
 """ % ls.port)
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()
     assert c.recv_line() == b"waiting\n"
     c.close()
@@ -309,6 +331,7 @@ ngx.log(ngx.ERR, "resumed-marker ", tostring(d))
 
 
 @spec("socket.several")
+@needs("cosocket")
 def test_several_cosockets_in_one_session(server, upstreams):
     """socket.several: one session may hold several connected cosockets and use them in turn."""
     a, b = upstreams(Echo()), upstreams(Echo())
@@ -326,11 +349,12 @@ end
 
 
 @spec("socket.owner")
+@needs("cosocket")
 def test_socket_of_another_session(server, upstreams):
     """socket.owner: a cosocket kept where another session can reach it (a module's table)
     raises `bad request` there, catchable, and keeps serving its own session."""
     echo = upstreams(Echo())
-    srv = serve(server, """
+    srv = serve(server, start=False, script="""
 local m = require "shared_sock"
 local first = ngx.receive(1)
 if first == "A" then
@@ -357,6 +381,7 @@ end
 
 # -- timeouts from the configuration ---------------------------------------------------------
 @spec("socket.timeout.defaults")
+@needs("cosocket", "directive.lua_socket")
 def test_read_timeout_directive(server, upstreams):
     """socket.timeout.defaults: lua_socket_read_timeout bounds a receive when the script set
     no timeout; the connection stays usable afterwards."""
@@ -371,6 +396,7 @@ ngx.say(s:send("x"))
 
 
 @spec("socket.timeout.defaults")
+@needs("cosocket", "directive.lua_socket")
 def test_connect_timeout_directive(server, upstreams):
     """socket.timeout.defaults: lua_socket_connect_timeout bounds a connect."""
     hole = upstreams(Blackhole())
@@ -382,6 +408,7 @@ ngx.say(s:connect("127.0.0.1", %d))
 
 
 @spec("socket.timeout.defaults", "socket.send.wait")
+@needs("cosocket", "directive.lua_socket")
 def test_send_timeout_directive(server, upstreams):
     """socket.timeout.defaults, socket.send.wait: a send waits while the peer reads nothing
     and fails with `timeout` after lua_socket_send_timeout without progress."""
@@ -391,14 +418,15 @@ local s = ngx.socket.tcp()
 assert(s:connect("127.0.0.1", %d))
 ngx.say(s:send(string.rep("x", 32 * 1024 * 1024)))
 """ % ls.port, extra="lua_socket_send_timeout 200ms;")
-    c = srv.connect()
+    c = srv.connect().start()
     up = ls.accept()  # and never read
-    assert c.recv_until_close(20) == b"niltimeout\n"
+    assert c.recv_until_close() == b"niltimeout\n"
     up.close()
     ls.close()
 
 
 @spec("socket.send.wait")
+@needs("cosocket")
 def test_send_waits_for_a_slow_reader(server, upstreams):
     """socket.send.wait: send() returns only when the kernel took every byte, however slowly
     the peer reads, and returns the byte count."""
@@ -408,7 +436,7 @@ local s = ngx.socket.tcp()
 assert(s:connect("127.0.0.1", %d))
 ngx.say(s:send({string.rep("a", 4 * 1024 * 1024), string.rep("b", 1024)}))
 """ % sink.port)
-    assert lines(srv, timeout=30) == [str(4 * 1024 * 1024 + 1024)]
+    assert lines(srv) == [str(4 * 1024 * 1024 + 1024)]
     deadline = time.monotonic() + 5
     while sink.conns[0].bytes_in < 4 * 1024 * 1024 + 1024 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -431,6 +459,7 @@ def resolver_server(server, dns, script, extra=""):
 
 
 @spec("socket.resolver")
+@needs("cosocket")
 def test_connect_by_name(server, upstreams):
     """socket.resolver: a host name is resolved through the server's resolver and connected."""
     echo = upstreams(Echo())
@@ -440,6 +469,7 @@ def test_connect_by_name(server, upstreams):
 
 
 @spec("socket.resolver.error")
+@needs("cosocket")
 def test_resolver_nxdomain(server, upstreams):
     """socket.resolver.error: a name the DNS server does not know gives
     `nil, "NAME could not be resolved (3: Host not found)"`."""
@@ -449,6 +479,7 @@ def test_resolver_nxdomain(server, upstreams):
 
 
 @spec("socket.resolver.error")
+@needs("cosocket")
 def test_resolver_timeout(server, upstreams):
     """socket.resolver.error: a DNS server that never answers gives, after resolver_timeout,
     `nil, "NAME could not be resolved (110: Operation timed out)"`."""
@@ -458,6 +489,7 @@ def test_resolver_timeout(server, upstreams):
 
 
 @spec("socket.resolver.none")
+@needs("cosocket")
 def test_no_resolver(server):
     """socket.resolver.none: without a resolver directive a name cannot be connected:
     `nil, 'no resolver defined to resolve "NAME"'`."""
@@ -466,6 +498,7 @@ def test_no_resolver(server):
 
 
 @spec("socket.resolver.cache")
+@needs("cosocket")
 def test_resolver_caches_answers(server, upstreams):
     """socket.resolver.cache: an answer is kept for valid= (or its TTL): later connects to the
     same name ask the DNS server nothing."""
@@ -479,6 +512,7 @@ def test_resolver_caches_answers(server, upstreams):
 
 
 @spec("socket.resolver.ipv6")
+@needs("cosocket")
 def test_resolver_ipv6_off_asks_only_a(server, upstreams):
     """socket.resolver.ipv6: with ipv6=off only A records are asked for; with the default
     (on) AAAA records too."""
@@ -525,6 +559,7 @@ return M
 
 
 @spec("socket.seed")
+@needs("cosocket", "wait_next_request")
 def test_seed_upstream_test(server, upstreams):
     """socket.seed: the seed's test.lua upstream_test (settimeout with three arguments, a
     named pool as connect's third argument, receive(4, nil), setkeepalive) runs unchanged,
@@ -561,7 +596,7 @@ while true do
     ngx.wait_next_request()
 end
 """ % up.port
-    srv = serve(server, seed, tcp_extra='lua_package_path "$prefix/conf/?.lua;;";\n'
+    srv = serve(server, seed, start=False, tcp_extra='lua_package_path "$prefix/conf/?.lua;;";\n'
                                          'init_by_lua \'netutil = require "netutil"\';',
                 files={"conf/netutil.lua": NETUTIL})
     with srv.connect() as c:
@@ -575,6 +610,7 @@ end
 
 
 @spec("socket.timeout.seed")
+@needs("cosocket", "directive.lua_socket")
 def test_settimeout_three_arguments(server, upstreams):
     """socket.timeout.seed: settimeout(connect, send, read) sets each: here the read timeout
     (the third) of 100 ms ends a receive from a silent upstream while the others are long."""
@@ -589,6 +625,7 @@ ngx.say(s:receive(1))
 
 
 @spec("socket.receive.seed")
+@needs("cosocket")
 def test_receive_total_atleast(server, upstreams):
     """socket.receive.seed: receive(total, atleast) returns as soon as atleast bytes are there,
     at most total; receive(n, nil) reads exactly n."""
@@ -615,11 +652,12 @@ def ipv6_loopback():
 
 
 @spec("socket.connect")
+@needs("cosocket", "ipv6")
 def test_connect_ipv6_literal(server, upstreams):
     """socket.connect: an IPv6 address literal connects, bare or in brackets; the pool key is
     the host as written, so the two forms are two pools."""
     if not ipv6_loopback():
-        pytest.skip("no IPv6 loopback on this machine")
+        pytest.skip("no IPv6 loopback on this machine")     # the host's limit
     echo = upstreams(Echo(host="::1"))
     srv = serve(server, """
 for _, host in ipairs({"::1", "[::1]"}) do

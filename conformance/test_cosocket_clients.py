@@ -3,7 +3,9 @@ session: Debian's lua-resty-redis (package lua-nginx-redis, module "nginx.redis"
 redis-server, and lua-resty-memcached (lua-nginx-memcached, "nginx.memcached") against a
 memcached, each started by the test on a loopback port. The scripts are the libraries'
 documented usage; connection reuse is proved by getreusedtimes() and by the servers' own
-connection counters.
+connection counters. The client sends first (the 2015 module starts a script only on the
+first client byte): the scripts begin with START_LUA, which consumes the byte
+Client.start() sends.
 """
 import os
 import shutil
@@ -14,6 +16,7 @@ import time
 import pytest
 
 from tcplua_harness.cases import serve
+from tcplua_harness.client import START_LUA
 from tcplua_harness.upstreams import free_port
 
 spec = pytest.mark.spec
@@ -96,7 +99,7 @@ def memcached():
     proc.wait()
 
 
-REDIS_LUA = r"""
+REDIS_LUA = START_LUA + r"""
 local redis = require "nginx.redis"
 local red = redis:new()
 red:set_timeout(1000)
@@ -120,20 +123,21 @@ ngx.say("keepalive ", ok, " ", tostring(err))
 
 
 @spec("socket.clients")
+@pytest.mark.needs("cosocket")
 def test_lua_resty_redis(server, redis):
     """socket.clients: lua-resty-redis: set/get, a nil reply as ngx.null, pipelining, and
     set_keepalive, after which the next session's connection is reused (reused 1, 2) and the
     redis server counts one connection for three sessions."""
     srv = serve(server, REDIS_LUA % redis)
     for i in range(3):
-        said = srv.connect().recv_until_close(10).decode().splitlines()
+        said = srv.connect().start().recv_until_close().decode().splitlines()
         assert said == ["reused %d" % i, "set OK", "get an animal", "missing true",
                         "pipeline OK,OK,Marry,Bob", "incr %d" % (i + 1), "keepalive 1 nil"], said
     # the start-up probe, the sessions' one pooled connection, this INFO
     assert redis_stat(redis, "total_connections_received") == 3
 
 
-MEMC_LUA = r"""
+MEMC_LUA = START_LUA + r"""
 local memcached = require "nginx.memcached"
 local memc, err = memcached:new()
 memc:set_timeout(1000)
@@ -152,13 +156,14 @@ ngx.say("keepalive ", memc:set_keepalive(10000, 100))
 
 
 @spec("socket.clients")
+@pytest.mark.needs("cosocket")
 def test_lua_resty_memcached(server, memcached):
     """socket.clients: lua-resty-memcached (which escapes keys with ngx.escape_uri): set, get,
     add of an existing key, incr, and set_keepalive with reuse across sessions; memcached
     counts one connection for three sessions."""
     srv = serve(server, MEMC_LUA % memcached)
     for i in range(3):
-        said = srv.connect().recv_until_close(10).decode().splitlines()
+        said = srv.connect().start().recv_until_close().decode().splitlines()
         assert said == ["reused %d" % i, "set 1", "get 32", "add nilNOT_STORED",
                         "incr nilNOT_FOUND", "set 1", "incr 15", "keepalive 1"], said
     # the start-up probe, the sessions' one pooled connection, this stats (memcached also

@@ -14,6 +14,10 @@ inside its own binding (the message names one of its files, "ERR: /usr/share/lua
 have to be errors; probes whose names end in "~" only have to return as many values; the
 `tcp.methods.ssl` probe (TLS) is not part of the contract; and the deliberate differences of
 DEVIATIONS (the 2015 module's call forms, localhost) must give their own stated line.
+
+Every probe case declares needs("cosocket"). The client sends first (the 2015 module starts
+a script only on the first client byte): the scripts begin with START_LUA, which consumes the
+byte Client.start() sends.
 """
 import re
 import shutil
@@ -23,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tcplua_harness.cases import script_tcp, server_block
+from tcplua_harness.client import START_LUA
 from tcplua_harness.upstreams import lua_env, start_spec, stop_all
 
 spec = pytest.mark.spec
@@ -54,11 +59,11 @@ def parse(text):
 
 REF = parse((REFERENCE / "cosocket_ngx_lua.txt").read_text())
 
-RUN_LUA = """
+RUN_LUA = START_LUA + """
 dofile("@PREFIX@/conf/probe.lua").run(function (line) ngx.say(line) end,
                                       dofile("@PREFIX@/conf/env.lua"))
 """
-NO_RESOLVER_LUA = """
+NO_RESOLVER_LUA = START_LUA + """
 dofile("@PREFIX@/conf/probe.lua").run_no_resolver(function (line) ngx.say(line) end,
                                                   dofile("@PREFIX@/conf/env.lua"))
 """
@@ -81,8 +86,10 @@ def probe_results(server):
         srv = server(tcp=tcp, files={"conf/t.lua": RUN_LUA, "conf/noresolver.lua": NO_RESOLVER_LUA,
                                      "conf/probe.lua": PROBE,
                                      "conf/env.lua": "return " + lua_env(fixtures) + "\n"})
-        said = srv.connect().recv_until_close(120).decode("latin-1")
-        said_nr = srv.connect(1).recv_until_close(30).decode("latin-1")
+        # Longer than the default deadline: the probes wait on many timeouts in turn (about
+        # 4 s here), all of which must end within this one read.
+        said = srv.connect().start().recv_until_close(30).decode("latin-1")
+        said_nr = srv.connect(1).start().recv_until_close().decode("latin-1")
     finally:
         stop_all(fixtures)
         shutil.rmtree(sockdir, ignore_errors=True)
@@ -163,6 +170,7 @@ GROUPS = [
 
 
 @spec("socket.object", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[0]))
 def test_socket_object(server, name):
     """socket.object: ngx.socket.tcp() returns a new table with the cosocket methods;
@@ -171,6 +179,7 @@ def test_socket_object(server, name):
 
 
 @spec("socket.connect", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[1]))
 def test_connect(server, name):
     """socket.connect: connect(host, port) returns 1; connecting a connected socket closes the
@@ -179,6 +188,7 @@ def test_connect(server, name):
 
 
 @spec("socket.connect.error", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[2]))
 def test_connect_errors(server, name):
     """socket.connect.error: `nil, "connection refused"`, `nil, "timeout"`, and a host that is
@@ -187,6 +197,7 @@ def test_connect_errors(server, name):
 
 
 @spec("socket.connect.args", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[3]))
 def test_connect_arguments(server, name):
     """socket.connect.args: `bad port number: N`, `missing the port number`, argument count and
@@ -195,6 +206,7 @@ def test_connect_arguments(server, name):
 
 
 @spec("socket.connect.unix", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[4]))
 def test_connect_unix(server, name):
     """socket.connect.unix: connect("unix:PATH") reaches a unix-domain stream socket; a port
@@ -203,6 +215,7 @@ def test_connect_unix(server, name):
 
 
 @spec("socket.pool", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[5]))
 def test_connect_options(server, name):
     """socket.pool: the options table of connect (pool, pool_size, backlog) is checked as
@@ -211,6 +224,7 @@ def test_connect_options(server, name):
 
 
 @spec("socket.send", "socket.closed", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[6]))
 def test_send(server, name):
     """socket.send: send(data) returns the byte count for strings, numbers, booleans, nil
@@ -219,6 +233,7 @@ def test_send(server, name):
 
 
 @spec("socket.receive", "socket.receive.pattern", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[7]))
 def test_receive_patterns(server, name):
     """socket.receive.pattern: receive(n), receive()/"*l" (LF ends a line, every CR is
@@ -227,6 +242,7 @@ def test_receive_patterns(server, name):
 
 
 @spec("socket.receive", "socket.timeout", "socket.closed", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[8]))
 def test_receive_errors(server, name):
     """socket.receive: errors are `nil, err, partial`: "timeout" keeps the connection,
@@ -235,6 +251,7 @@ def test_receive_errors(server, name):
 
 
 @spec("socket.receiveany", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[9]))
 def test_receiveany(server, name):
     """socket.receiveany: receiveany(max) returns what is available, at most max bytes."""
@@ -242,6 +259,7 @@ def test_receiveany(server, name):
 
 
 @spec("socket.receiveuntil", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[10]))
 def test_receiveuntil(server, name):
     """socket.receiveuntil: an iterator that reads up to a pattern, across reads, with
@@ -250,6 +268,7 @@ def test_receiveuntil(server, name):
 
 
 @spec("socket.timeout", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[11]))
 def test_timeouts(server, name):
     """socket.timeout: settimeout(ms) takes exactly one argument and settimeouts(c, s, r)
@@ -258,6 +277,7 @@ def test_timeouts(server, name):
 
 
 @spec("socket.option", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[12]))
 def test_options(server, name):
     """socket.option: setoption/getoption for keepalive, reuseaddr, tcp-nodelay, sndbuf,
@@ -266,6 +286,7 @@ def test_options(server, name):
 
 
 @spec("socket.closed", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[13]))
 def test_close_and_reused_times(server, name):
     """socket.closed: close() returns 1 once, then `nil, "closed"`, as every I/O method on a
@@ -274,6 +295,7 @@ def test_close_and_reused_times(server, name):
 
 
 @spec("socket.keepalive", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[14]))
 def test_setkeepalive(server, name):
     """socket.keepalive: setkeepalive([timeout[, size]]) puts the connection in its pool and
@@ -282,6 +304,7 @@ def test_setkeepalive(server, name):
 
 
 @spec("socket.pool", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[15]))
 def test_pools(server, name):
     """socket.pool: a connect with a pool name (default "host:port" or "unix:PATH") reuses an
@@ -290,6 +313,7 @@ def test_pools(server, name):
 
 
 @spec("socket.resolver", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[16]))
 def test_resolver(server, name):
     """socket.resolver: names are resolved with the `resolver` servers, cached, and fail with
@@ -298,6 +322,7 @@ def test_resolver(server, name):
 
 
 @spec("socket.resolver.none", "socket.reference")
+@pytest.mark.needs("cosocket")
 @pytest.mark.parametrize("name", probes(*GROUPS[17]))
 def test_no_resolver(server, name):
     """socket.resolver.none: without `resolver`, a name fails with `no resolver defined to

@@ -1,17 +1,30 @@
 """SPEC.md §6.4 Logging from Lua: ngx.log, the global print, the level and status constants.
 
-Scripts run from conf/t.lua; cases read the error log (logs/error.log, level debug unless a
-case sets another) and check each line's level, the `[lua] SOURCE:LINE: ` prefix with the
+Scripts run from conf/t.lua; cases read the error log (the adapter's error_log_name, level
+debug unless a case sets another) and check each line's level, the `[lua] SOURCE:LINE: ` prefix with the
 line number of the call, the message text, and `client: 127.0.0.1`. Values of constants are
-said back to the client.
+said back to the client. The client sends first (the 2015 module starts a script only on the
+first client byte): every script begins with START_LUA, on its first line so that line numbers
+stay, which consumes the byte Client.start() sends.
 """
 import re
 
 import pytest
 
-from tcplua_harness.cases import serve
+from tcplua_harness import cases
+from tcplua_harness.client import START_LUA
 
 spec = pytest.mark.spec
+
+
+def serve(server, script, **kw):
+    """cases.serve with START_LUA first: the script starts on the client's first byte."""
+    return cases.serve(server, START_LUA + script, **kw)
+
+
+def error_log_at(srv_adapter, level):
+    """An error_log directive for the adapter's error log at `level`."""
+    return "error_log %s %s;" % (getattr(srv_adapter, "error_log_name", "logs/error.log"), level)
 
 LEVELS = ["stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
 
@@ -49,7 +62,7 @@ def test_level_constants(server):
     expr = ", ".join("ngx.%s" % n for n in names)
     srv = serve(server, "ngx.say(table.concat({%s}, ' ')) ngx.say(INIT)" % expr,
                 tcp_extra="init_by_lua \"INIT = table.concat({%s}, ' ')\";" % expr)
-    assert srv.connect().recv_until_close() == b"0 1 2 3 4 5 6 7 8\n0 1 2 3 4 5 6 7 8\n"
+    assert srv.connect().start().recv_until_close() == b"0 1 2 3 4 5 6 7 8\n0 1 2 3 4 5 6 7 8\n"
 
 
 @spec("log.levels", "log.call")
@@ -59,7 +72,7 @@ def test_each_level_logs_at_its_name(server):
     script = "".join('ngx.log(%d, "lvl-marker-%d")\n' % (i, i) for i in range(1, 9))
     script += 'ngx.say("done")'
     srv = serve(server, script)
-    assert srv.connect().recv_until_close() == b"done\n"
+    assert srv.connect().start().recv_until_close() == b"done\n"
     for i in range(1, 9):
         line = log_line(srv, "lvl-marker-%d" % i)
         assert re.search(lua_line_re(LEVELS[i], i, "lvl-marker-%d" % i), line), line
@@ -77,7 +90,7 @@ def test_status_constants_and_null(server):
               'ngx.say(tostring(getmetatable(ngx.null)), " ", tostring(ngx.null == INIT_NULL))\n'
               'local t = {[ngx.null] = "k"} ngx.say(t[ngx.null])\n')
     srv = serve(server, script, tcp_extra="init_by_lua 'INIT_NULL = ngx.null';")
-    assert srv.connect().recv_until_close() == (
+    assert srv.connect().start().recv_until_close() == (
         b"0 -1 -2 -4 -5\nuserdata true userdata: NULL\nnil true\nk\n")
 
 
@@ -103,7 +116,7 @@ def test_log_line_format_and_arguments(server):
     in the line during a session." LINE is the line of the ngx.log call (inside a helper
     function here)."""
     srv = serve(server, CALL)
-    assert srv.connect().recv_until_close() == b"done\n"
+    assert srv.connect().start().recv_until_close() == b"done\n"
     line = log_line(srv, "call-marker")
     want = "call-marker 42 3.5 nil true false null TS"
     assert re.search(lua_line_re("error", line_no(CALL, "call-marker"), want), line), line
@@ -118,7 +131,7 @@ def test_log_without_message(server):
     """log.call: ngx.log(level) with no further argument writes a line whose message is
     the [lua] SOURCE:LINE: prefix alone."""
     srv = serve(server, CALL)
-    assert srv.connect().recv_until_close() == b"done\n"
+    assert srv.connect().start().recv_until_close() == b"done\n"
     srv.wait_log(r"twopartsjoined")
     n = line_no(CALL, "ngx.log(ngx.ERR)")
     pattern = r"\[error\] \d+#0: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: ?, client: 127\.0\.0\.1" % n
@@ -127,6 +140,7 @@ def test_log_without_message(server):
 
 
 @spec("log.call")
+@pytest.mark.needs("init_log")
 def test_log_inline_code_and_init(server):
     """log.call: from inline process_by_lua the line still has [lua] SOURCE:LINE: and
     client:; from init_by_lua (no session) it has the prefix and no client."""
@@ -135,10 +149,10 @@ def test_log_inline_code_and_init(server):
     server {
         listen 127.0.0.1:@PORT0@;
         protocol tcp_lua;
-        process_by_lua 'ngx.log(ngx.ERR, "inline-log-marker") ngx.say("ok")';
-    }"""
+        process_by_lua '%sngx.log(ngx.ERR, "inline-log-marker") ngx.say("ok")';
+    }""" % START_LUA
     srv = server(tcp=tcp)
-    assert srv.connect().recv_until_close() == b"ok\n"
+    assert srv.connect().start().recv_until_close() == b"ok\n"
     line = log_line(srv, "inline-log-marker")
     assert re.search(r"\[error\] .*\[lua\] \S+:1: inline-log-marker, client: 127\.0\.0\.1",
                      line), line
@@ -148,9 +162,9 @@ def test_log_inline_code_and_init(server):
 
 
 @spec("log.call")
-def test_log_filtered_by_error_log_level(server):
-    """log.call: "... (if the server's error_log level lets it through)". With
-    error_log logs/error.log warn, info, notice and debug lines (and print, which logs at
+def test_log_filtered_by_error_log_level(server, adapter):
+    """log.call: "... (if the server's error_log level lets it through)". With the
+    error log at warn, info, notice and debug lines (and print, which logs at
     notice) are absent while warn, error and crit lines are there."""
     script = ('ngx.log(ngx.DEBUG, "hidden-debug")\n'
               'ngx.log(ngx.INFO, "hidden-info")\n'
@@ -160,8 +174,8 @@ def test_log_filtered_by_error_log_level(server):
               'ngx.log(ngx.CRIT, "shown-crit")\n'
               'ngx.log(ngx.ERR, "shown-final")\n'
               'ngx.say("done")\n')
-    srv = serve(server, script, main="error_log logs/error.log warn;")
-    assert srv.connect().recv_until_close() == b"done\n"
+    srv = serve(server, script, main=error_log_at(adapter, "warn"))
+    assert srv.connect().start().recv_until_close() == b"done\n"
     srv.wait_log("shown-final")
     log = srv.error_log()
     for hidden in ("hidden-debug", "hidden-info", "hidden-notice", "hidden-print"):
@@ -178,7 +192,7 @@ def test_bad_level_raises(server, level):
     script = ('local ok, e = pcall(function() ngx.log(%s, "badlevel-marker") end)\n'
               'ngx.say(tostring(ok)) ngx.say(tostring(e)) ngx.say("continues")' % level)
     srv = serve(server, script)
-    lines = srv.connect().recv_until_close().decode().splitlines()
+    lines = srv.connect().start().recv_until_close().decode().splitlines()
     assert lines[0] == "false" and lines[2] == "continues", lines
     assert re.fullmatch(r"(?:\S+:\d+: )?bad log level: %s" % re.escape(level), lines[1]), lines
     assert "badlevel-marker" not in srv.error_log()
@@ -190,7 +204,7 @@ def test_boundary_levels_accepted(server):
     script = ('local ok0 = pcall(ngx.log, 0, "edge-0") local ok8 = pcall(ngx.log, 8, "edge-8")\n'
               'ngx.say(tostring(ok0), " ", tostring(ok8))')
     srv = serve(server, script)
-    assert srv.connect().recv_until_close() == b"true true\n"
+    assert srv.connect().start().recv_until_close() == b"true true\n"
     srv.wait_log("edge-0")
     srv.wait_log(r"\[debug\] .*edge-8")
 
@@ -208,19 +222,19 @@ def test_global_print_logs_at_notice(server):
     [notice] line with the [lua] SOURCE:LINE: prefix, the arguments joined without
     separator, and client:. Nothing is sent to the client."""
     srv = serve(server, PRINT)
-    assert srv.connect().recv_until_close() == b"x\ndone\n"
+    assert srv.connect().start().recv_until_close() == b"x\ndone\n"
     line = log_line(srv, "print-marker")
     assert re.search(lua_line_re("notice", 2, "print-marker 7 nil true null"), line), line
 
 
 @spec("log.print")
-def test_print_passes_notice_filter(server):
+def test_print_passes_notice_filter(server, adapter):
     """log.print: with error_log at notice, print lines are written (and info lines are
     not), as for ngx.log(ngx.NOTICE, ...)."""
     script = ('ngx.log(ngx.INFO, "hidden-info") print("print-shown") '
               'ngx.log(ngx.ERR, "final-marker") ngx.say("done")')
-    srv = serve(server, script, main="error_log logs/error.log notice;")
-    assert srv.connect().recv_until_close() == b"done\n"
+    srv = serve(server, script, main=error_log_at(adapter, "notice"))
+    assert srv.connect().start().recv_until_close() == b"done\n"
     srv.wait_log("final-marker")
     log = srv.error_log()
     assert re.search(r"\[notice\] .*print-shown", log), log
@@ -233,7 +247,7 @@ def test_log_rejects_values_without_text(server):
     ngx.null, tables with __tostring); a table without __tostring is an argument error."""
     srv = serve(server, 'local ok, e = pcall(ngx.log, ngx.ERR, "a", {}) ngx.say(ok, " ", e)\n'
                         'ngx.log(ngx.ERR, "t=", setmetatable({}, {__tostring = function() return "T" end}))')
-    reply = srv.connect().recv_until_close()
+    reply = srv.connect().start().recv_until_close()
     assert re.fullmatch(rb"false .*bad argument #3 to 'log' \(expected table to have __tostring "
                         rb"metamethod\)\n", reply), reply
     srv.wait_log(r"\[lua\] \S+:2: t=T, client: ")

@@ -4,13 +4,16 @@ Scripts answer with what each receive returned, formatted by `show` as
 "data|err|partial" (nil shown as "nil"), so a case sees the exact return values. Partial reads
 are provoked by sending pieces with pauses (Client.send_chunks) and by checking that no answer
 arrives while too few bytes were sent (Client.expect_silence). Results that cannot go back to
-a client that is gone are logged with ngx.log and awaited in the error log.
+a client that is gone are logged with ngx.log and awaited in the error log. The client sends
+first (the 2015 module starts a script only on the first client byte); a script that would
+wait for nothing else begins with START_LUA, which consumes the byte Client.start() sends.
 """
 import re
 
 import pytest
 
 from tcplua_harness import cases
+from tcplua_harness.client import START_LUA
 
 spec = pytest.mark.spec
 
@@ -35,8 +38,8 @@ def test_returns_once_atleast_available(server):
     """recv.return: "ngx.receive(total[, atleast]) MUST return a string of at least atleast
     and at most total bytes as soon as at least atleast bytes are available." receive(10, 6):
     3 bytes give no answer; 3 more give "abcdef" at once (the call does not wait for 10)."""
-    srv = serve(server, 'ngx.say("ready") ngx.say(show(ngx.receive(10, 6))) ngx.say("end")')
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("ready") ngx.say(show(ngx.receive(10, 6))) ngx.say("end")')
+    c = srv.connect().start()
     assert c.recv_line() == b"ready\n"
     c.send(b"abc")
     c.expect_silence(0.3)
@@ -81,6 +84,7 @@ def test_bytewise_send(server):
 
 
 @spec("recv.return", "session.light", "session.pipelining")
+@pytest.mark.needs("wait_next_request")
 def test_seed_receive_loop(server):
     """recv.return, session.light: the seed's test.lua loop (without the shared dict): in a
     loop, ngx.receive(10, 6), answer, ngx.wait_next_request(). "hello world" gives
@@ -204,7 +208,7 @@ def test_timeout_returns_partial(server):
                 "read_timeout 200ms;")
     c = srv.connect()
     c.send(b"abc")
-    assert c.recv_line(timeout=5) == b"nil|timeout|abc\n"
+    assert c.recv_line() == b"nil|timeout|abc\n"
     c.send(b"XY")
     assert c.recv_until_close() == b"XY\n"
 
@@ -212,19 +216,19 @@ def test_timeout_returns_partial(server):
 @spec("recv.timeout")
 def test_timeout_without_bytes(server):
     """recv.timeout: no byte at all within read_timeout: nil|timeout| (empty partial)."""
-    srv = serve(server, 'ngx.say(show(ngx.receive(4)))', "read_timeout 200ms;")
-    c = srv.connect()
-    assert c.recv_until_close(timeout=5) == b"nil|timeout|\n"
+    srv = serve(server, START_LUA + 'ngx.say(show(ngx.receive(4)))', "read_timeout 200ms;")
+    c = srv.connect().start()
+    assert c.recv_until_close() == b"nil|timeout|\n"
 
 
 @spec("recv.timeout")
 def test_timeout_applies_to_each_receive(server):
     """recv.timeout: every pending receive is bounded: three timeouts in a row, each
     reported, then a successful receive."""
-    srv = serve(server, 'for i = 1, 3 do ngx.say(i, ":", show(ngx.receive(1))) end\n'
+    srv = serve(server, START_LUA + 'for i = 1, 3 do ngx.say(i, ":", show(ngx.receive(1))) end\n'
                         'ngx.say("done")', "read_timeout 200ms;")
-    c = srv.connect()
-    assert c.recv_until_close(timeout=10) == (
+    c = srv.connect().start()
+    assert c.recv_until_close() == (
         b"1:nil|timeout|\n2:nil|timeout|\n3:nil|timeout|\ndone\n")
 
 
@@ -235,7 +239,7 @@ def test_timeout_after_chunks(server):
     srv = serve(server, 'ngx.say(show(ngx.receive(20, 10)))', "read_timeout 400ms;")
     c = srv.connect()
     c.send_chunks(b"abcdef", [2, 2], delay=0.05)
-    assert c.recv_until_close(timeout=5) == b"nil|timeout|abcdef\n"
+    assert c.recv_until_close() == b"nil|timeout|abcdef\n"
 
 
 # -- recv.closed -----------------------------------------------------------------------------------
@@ -254,8 +258,8 @@ def test_half_close_returns_closed_with_partial(server):
 @spec("recv.closed")
 def test_close_without_bytes(server):
     """recv.closed: a close with nothing sent: nil|closed| (empty partial)."""
-    srv = serve(server, 'ngx.say("ready") ngx.say(show(ngx.receive(4)))')
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("ready") ngx.say(show(ngx.receive(4)))')
+    c = srv.connect().start()
     assert c.recv_line() == b"ready\n"
     c.shutdown_write()
     assert c.recv_until_close() == b"nil|closed|\n"
@@ -265,9 +269,9 @@ def test_close_without_bytes(server):
 def test_full_close_reported_in_log(server):
     """recv.closed: after a full close (the client is gone) the script logs what receive
     returned: nil, "closed" and the 2 bytes sent before the close."""
-    srv = serve(server, 'ngx.say("ready")\n'
+    srv = serve(server, START_LUA + 'ngx.say("ready")\n'
                         'ngx.log(ngx.ERR, "got: ", show(ngx.receive(10, 6)))')
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"ready\n"
     c.send(b"ab")
     c.close()

@@ -2,7 +2,10 @@
 
 Each case serves a Lua chunk from conf/t.lua (process_by_lua_file) and judges it by the bytes a
 client receives, by when the server closes, by error-log text, and for start-up failures by
-the exit status and messages of a foreground run. Where a case must prove that a script was
+the exit status and messages of a foreground run. Every client sends first (the 2015 module
+starts a script only on the first client byte): a script that reads nothing else begins
+with START_LUA, which consumes the byte Client.start() sends, except in the case of
+[session.start.on_accept] itself. Where a case must prove that a script was
 NOT resumed, the script logs a marker right after the call; the marker would be written before
 the session ends, so once the client sees the close the marker's absence is a fact, not a
 guess about timing.
@@ -16,11 +19,13 @@ import time
 import pytest
 
 from tcplua_harness.cases import entries, script_tcp, serve, start_up
+from tcplua_harness.client import DEADLINE, START, START_LUA
 
 spec = pytest.mark.spec
+needs = pytest.mark.needs
 
 
-def server_side_closed(srv, client_port, timeout=5):
+def server_side_closed(srv, client_port, timeout=DEADLINE):
     """Waits until the server has closed its socket of the connection from client_port,
     read from the kernel's TCP table (/proc/net/tcp): after the client's own close, the
     wire shows nothing more, but the server's socket leaves ESTABLISHED/CLOSE_WAIT only when
@@ -67,10 +72,10 @@ def test_waiting_receive_does_not_block_others(server):
     """session.coroutine: "Each connection MUST run its script in its own coroutine; a
     session that waits (receive, ...) MUST NOT block other sessions of the worker." A waits in
     ngx.receive while B is served completely; then A is answered."""
-    srv = serve(server, 'ngx.say("hello") local d = ngx.receive(1) ngx.say("got ", d)')
-    a = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("hello") local d = ngx.receive(1) ngx.say("got ", d)')
+    a = srv.connect().start()
     assert a.recv_line() == b"hello\n"
-    b = srv.connect()
+    b = srv.connect().start()
     assert b.recv_line() == b"hello\n"
     b.send(b"b")
     assert b.recv_until_close() == b"got b\n"
@@ -83,8 +88,8 @@ def test_waiting_receive_does_not_block_others(server):
 def test_many_interleaved_sessions(server):
     """session.coroutine: 20 connections all wait in ngx.receive at once; each is answered
     with its own data, in the reverse order of connection."""
-    srv = serve(server, 'ngx.say("ready") local d = ngx.receive(3) ngx.say("echo ", d)')
-    clients = [srv.connect() for _ in range(20)]
+    srv = serve(server, START_LUA + 'ngx.say("ready") local d = ngx.receive(3) ngx.say("echo ", d)')
+    clients = [srv.connect().start() for _ in range(20)]
     for c in clients:
         assert c.recv_line() == b"ready\n"
     for i, c in reversed(list(enumerate(clients))):
@@ -151,8 +156,8 @@ def test_coroutine_is_nil(server):
     """session.coroutine_lib: "The global coroutine MUST be nil in scripts (a script's own
     yields would break the suspension protocol)."
     """
-    srv = serve(server, 'ngx.say(type(coroutine)) ngx.say(tostring(coroutine == nil))')
-    assert srv.connect().recv_until_close() == b"nil\ntrue\n"
+    srv = serve(server, START_LUA + 'ngx.say(type(coroutine)) ngx.say(tostring(coroutine == nil))')
+    assert srv.connect().start().recv_until_close() == b"nil\ntrue\n"
 
 
 @spec("session.coroutine_lib")
@@ -160,9 +165,9 @@ def test_require_coroutine_fails(server):
     """session.coroutine_lib: `require "coroutine"` MUST fail like the require of any missing
     module (a coroutine made that way, kept in a shared table and resumed by a later session,
     would run API calls on behalf of a session that has ended)."""
-    srv = serve(server, 'local ok, err = pcall(require, "coroutine") '
+    srv = serve(server, START_LUA + 'local ok, err = pcall(require, "coroutine") '
                         'ngx.say(tostring(ok), " ", tostring(err):match("module \'coroutine\' not found") and "not found" or tostring(err))')
-    assert srv.connect().recv_until_close() == b"false not found\n"
+    assert srv.connect().start().recv_until_close() == b"false not found\n"
 
 
 # -- session.end.return ----------------------------------------------------------------------------
@@ -171,20 +176,20 @@ def test_return_delivers_everything_then_closes(server):
     """session.end.return: "When the script returns, the implementation MUST deliver
     everything it printed, then close the connection." 300 KB printed without any wait,
     then `return`: every byte arrives, in order, then the close."""
-    script = ('for i = 1, 10000 do ngx.print(string.format("%029d\\n", i)) end\n'
+    script = (START_LUA + 'for i = 1, 10000 do ngx.print(string.format("%029d\\n", i)) end\n'
               'do return end\n'
               'ngx.say("not reached")')
     srv = serve(server, script)
     want = b"".join(b"%029d\n" % i for i in range(1, 10001))
-    assert srv.connect().recv_until_close(timeout=10) == want
+    assert srv.connect().start().recv_until_close() == want
 
 
 @spec("session.end.return")
 def test_return_after_small_prints(server):
     """session.end.return: output of several print calls with no wait in between is
     delivered whole when the chunk ends, then the connection closes."""
-    srv = serve(server, 'ngx.print("a") ngx.print("b") ngx.say("c")')
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.print("a") ngx.print("b") ngx.say("c")')
+    c = srv.connect().start()
     assert c.recv_until_close() == b"abc\n"
 
 
@@ -194,14 +199,15 @@ def test_exit_ends_session(server):
     """session.end.exit: "ngx.exit() MUST end the connection session at once: the rest of
     the script does not run, printed output is delivered, the connection is closed." A log
     line after ngx.exit() must not appear once the connection is closed."""
-    srv = serve(server, 'ngx.say("before")\nngx.exit()\nngx.log(ngx.ERR, "after-exit-marker")\n'
-                        'ngx.say("after")')
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("before")\nngx.exit()\n'
+                        'ngx.log(ngx.ERR, "after-exit-marker")\nngx.say("after")')
+    c = srv.connect().start()
     assert c.recv_until_close() == b"before\n"
     assert "after-exit-marker" not in srv.error_log()
 
 
 @spec("session.end.exit")
+@needs("wait_next_request")
 def test_exit_in_later_light_session(server):
     """session.end.exit: ngx.exit() in the second light session ends the connection too,
     after delivering that session's output."""
@@ -215,7 +221,9 @@ def test_exit_in_later_light_session(server):
 
 
 # -- session.end.error -----------------------------------------------------------------------------
-ERROR_SCRIPT = r"""local r = ngx.receive(1)
+# Every session first says "ready" (after the start byte), so a client knows its session
+# waits in ngx.receive; the first line holds it all, keeping the error on line 4.
+ERROR_SCRIPT = START_LUA + r"""ngx.say("ready") local r = ngx.receive(1)
 if r == "e" then
     ngx.say("dying")
     local function explode() error("boom-marker") end
@@ -233,8 +241,10 @@ def test_lua_error_is_logged_and_worker_keeps_serving(server):
     for ngx.exit() and the worker keeps serving other and new connections." A session already
     waiting before the error and a new one afterwards are both served."""
     srv = serve(server, ERROR_SCRIPT)
-    waiting = srv.connect()
-    bad = srv.connect()
+    waiting = srv.connect().start()
+    assert waiting.recv_line() == b"ready\n"
+    bad = srv.connect().start()
+    assert bad.recv_line() == b"ready\n"
     bad.send(b"e")
     assert bad.recv_until_close() == b"dying\n"
     srv.wait_log(r"boom-marker")
@@ -248,9 +258,9 @@ def test_lua_error_is_logged_and_worker_keeps_serving(server):
     assert "unreachable" not in srv.error_log()
     waiting.send(b"w")
     assert waiting.recv_until_close() == b"alive w\n"
-    fresh = srv.connect()
+    fresh = srv.connect().start()
     fresh.send(b"n")
-    assert fresh.recv_until_close() == b"alive n\n"
+    assert fresh.recv_until_close() == b"ready\nalive n\n"
 
 
 @spec("session.end.error")
@@ -259,19 +269,20 @@ def test_yield_across_c_call_is_an_error(server):
     string.gsub callback, a C call boundary) is a Lua error like any other: output printed
     before it is delivered, the error is logged with client: 127.0.0.1, the connection ends,
     and the next connection is served."""
-    script = ('ngx.say("before")\n'
+    script = (START_LUA + 'ngx.say("before")\n'
               'string.gsub("x", "x", function() ngx.sleep(0.01) end)\n'
               'ngx.say("unreachable")\n')
     srv = serve(server, script)
-    assert srv.connect().recv_until_close() == b"before\n"
+    assert srv.connect().start().recv_until_close() == b"before\n"
     m = srv.wait_log(r"\[error\] .*yield across.*")
     hits = [e for e in entries(srv.error_log()) if "yield across" in e]
     assert len(hits) == 1 and "client: 127.0.0.1" in hits[0], hits
     assert m
-    assert srv.connect().recv_until_close() == b"before\n"
+    assert srv.connect().start().recv_until_close() == b"before\n"
 
 
 @spec("session.end.error")
+@needs("wait_next_request")
 def test_runtime_error_in_later_light_session(server):
     """session.end.error: a runtime error (indexing nil) after ngx.wait_next_request()
     ends the connection after delivering what was printed; the error is logged with
@@ -296,14 +307,15 @@ def test_runtime_error_in_later_light_session(server):
 
 # -- session.end.client ----------------------------------------------------------------------------
 @spec("session.end.client")
+@needs("wait_next_request")
 def test_client_close_in_wait_next_request_does_not_resume(server):
     """session.end.client: "When the client closes while the script waits in
     ngx.wait_next_request(), the session MUST end without resuming the script." The client
     half-closes (the server reads EOF); the server then closes, and the line the script
     would log after the call is absent."""
-    srv = serve(server, 'ngx.say("first")\nngx.wait_next_request()\n'
+    srv = serve(server, START_LUA + 'ngx.say("first")\nngx.wait_next_request()\n'
                         'ngx.log(ngx.ERR, "resumed-marker")\nngx.say("resumed")')
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"first\n"
     c.shutdown_write()
     c.expect_closed()
@@ -311,14 +323,15 @@ def test_client_close_in_wait_next_request_does_not_resume(server):
 
 
 @spec("session.end.client")
+@needs("wait_next_request")
 @pytest.mark.parametrize("how", ["close", "reset"])
 def test_client_full_close_in_wait_next_request(server, how):
     """session.end.client: a full close (FIN, or RST) while the script waits in
     ngx.wait_next_request(): the server closes its side (seen in the kernel's TCP table)
     and the line the script would log after the call is absent."""
-    srv = serve(server, 'ngx.say("first")\nngx.wait_next_request()\n'
+    srv = serve(server, START_LUA + 'ngx.say("first")\nngx.wait_next_request()\n'
                         'ngx.log(ngx.ERR, "resumed-marker")\nngx.say("resumed")')
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"first\n"
     port = c.sock.getsockname()[1]
     c.close() if how == "close" else c.abort()
@@ -327,6 +340,7 @@ def test_client_full_close_in_wait_next_request(server, how):
 
 
 @spec("session.end.client")
+@needs("wait_next_request")
 def test_client_close_in_wait_after_requests(server):
     """session.end.client: in the request loop, a close while idle after two answered
     requests ends the session without a third iteration (the loop would log)."""
@@ -360,6 +374,7 @@ end
 
 
 @spec("session.light", "wait.return")
+@needs("wait_next_request")
 def test_wait_returns_at_once_when_buffered(server):
     """session.light: wait_next_request "return[s] as soon as request bytes are available:
     at once if some are already buffered". Two requests in one send: two answers."""
@@ -371,6 +386,7 @@ def test_wait_returns_at_once_when_buffered(server):
 
 
 @spec("session.light", "wait.return")
+@needs("wait_next_request")
 def test_wait_returns_when_data_arrives(server):
     """session.light: "... else when data arrives". The server idles silently until the
     next request, then answers it; keepalive_timeout 0 (the default) never closes."""
@@ -386,20 +402,22 @@ def test_wait_returns_when_data_arrives(server):
 
 
 @spec("session.light")
+@needs("wait_next_request")
 def test_keepalive_timeout_ends_idle_session(server):
     """session.light: "While it idles, keepalive_timeout (if non-zero) bounds the wait; when
     it fires the session ends without resuming the script." With keepalive_timeout 200ms
     the server closes the idle connection and the post-wait log line never appears."""
-    srv = serve(server, 'ngx.say("first")\nngx.wait_next_request()\n'
+    srv = serve(server, START_LUA + 'ngx.say("first")\nngx.wait_next_request()\n'
                         'ngx.log(ngx.ERR, "resumed-marker")\nngx.say("resumed")',
                 extra="keepalive_timeout 200ms;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"first\n"
-    c.expect_closed(timeout=5)
+    c.expect_closed()
     assert "resumed-marker" not in srv.error_log()
 
 
 @spec("session.light")
+@needs("wait_next_request")
 def test_keepalive_timeout_only_bounds_idle(server):
     """session.light: with keepalive_timeout 200ms a client that sends its next request
     promptly is served each time; the timer closes the connection only once it idles."""
@@ -408,10 +426,11 @@ def test_keepalive_timeout_only_bounds_idle(server):
     for i in range(5):
         c.send(b"req%d" % i)
         assert c.recv_line() == b"got req%d\n" % i
-    c.expect_closed(timeout=5)
+    c.expect_closed()
 
 
 @spec("session.light")
+@needs("wait_next_request")
 def test_light_session_access_log_and_bytes_sent(server):
     """session.light: wait_next_request ends the light session: "one access log line ...
     $bytes_sent restarts". Two light sessions printing 3 and 7 bytes give the lines
@@ -441,6 +460,7 @@ end
 
 
 @spec("session.pipelining", "recv.buffered")
+@needs("wait_next_request")
 def test_three_pipelined_requests_in_one_send(server):
     """session.pipelining: "Bytes that arrive beyond what a receive returns MUST stay
     buffered, in order, for later receives of the same connection; nothing is lost between
@@ -453,6 +473,7 @@ def test_three_pipelined_requests_in_one_send(server):
 
 
 @spec("session.pipelining")
+@needs("wait_next_request")
 def test_pipelined_requests_split_across_sends(server):
     """session.pipelining: requests split at arbitrary points across sends (with pauses)
     are reassembled in order."""
@@ -463,6 +484,7 @@ def test_pipelined_requests_split_across_sends(server):
 
 
 @spec("session.pipelining")
+@needs("wait_next_request")
 def test_thousand_pipelined_requests(server):
     """session.pipelining: 1000 requests (5000 bytes, beyond client_max_body_size 1k) sent
     at once are all answered in order."""
@@ -470,7 +492,7 @@ def test_thousand_pipelined_requests(server):
     c = srv.connect()
     c.send(b"".join(b"%04d\n" % i for i in range(1000)))
     want = b"".join(b"[%04d]\n" % i for i in range(1000))
-    assert c.recv_exactly(len(want), timeout=15) == want
+    assert c.recv_exactly(len(want)) == want
     c.expect_silence(0.2)
 
 
@@ -478,9 +500,9 @@ def test_thousand_pipelined_requests(server):
 def test_bytes_arriving_during_sleep_stay_buffered(server):
     """session.pipelining: bytes that arrive while the script sleeps (with
     lua_check_client_abort on, so the socket is watched) are kept for the next receive."""
-    srv = serve(server, 'ngx.say("sleeping") ngx.sleep(0.5) local d = ngx.receive(6)'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping") ngx.sleep(0.5) local d = ngx.receive(6)'
                         ' ngx.say("got ", d)', extra="lua_check_client_abort on;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     c.send(b"abcdef")
     assert c.recv_until_close() == b"got abcdef\n"
@@ -493,13 +515,13 @@ def test_client_abort_on_ends_sleeping_session(server):
     script sleeps MUST end the session promptly without resuming the script." The script
     sleeps 30 s; the server closes within a few seconds of the client's close and never
     logs the post-sleep marker."""
-    srv = serve(server, 'ngx.say("sleeping")\nngx.sleep(30)\n'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping")\nngx.sleep(30)\n'
                         'ngx.log(ngx.ERR, "resumed-marker")\nngx.say("woke")',
                 extra="lua_check_client_abort on;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     c.shutdown_write()
-    c.expect_closed(timeout=5)
+    c.expect_closed()
     assert "resumed-marker" not in srv.error_log()
 
 
@@ -509,10 +531,10 @@ def test_client_abort_on_full_close(server, how):
     """session.client_abort.on: after a full close (FIN, or RST) during a 30 s sleep, the
     server closes its side of the connection within seconds (seen in the kernel's TCP
     table), and the post-sleep marker never appears."""
-    srv = serve(server, 'ngx.say("sleeping")\nngx.sleep(30)\n'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping")\nngx.sleep(30)\n'
                         'ngx.log(ngx.ERR, "resumed-marker")',
                 extra="lua_check_client_abort on;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     port = c.sock.getsockname()[1]
     c.close() if how == "close" else c.abort()
@@ -524,9 +546,9 @@ def test_client_abort_on_full_close(server, how):
 def test_client_abort_on_data_does_not_end_sleep(server):
     """session.client_abort.on: only a close ends the session; data sent during the sleep
     does not interrupt it and stays readable afterwards."""
-    srv = serve(server, 'ngx.say("sleeping") ngx.sleep(0.3) ngx.say("woke")'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping") ngx.sleep(0.3) ngx.say("woke")'
                         ' ngx.say(ngx.receive(3))', extra="lua_check_client_abort on;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     c.send(b"xyz")
     assert c.recv_until_close() == b"woke\nxyz\n"
@@ -538,10 +560,10 @@ def test_client_abort_off_half_close(server):
     close while the script sleeps MUST NOT interrupt it; the next ngx.receive reports
     closed." The client half-closes during the sleep and still reads what the script says
     after waking, including the receive's result."""
-    srv = serve(server, 'ngx.say("sleeping") ngx.sleep(0.5) ngx.say("woke")\n'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping") ngx.sleep(0.5) ngx.say("woke")\n'
                         'local d, err, p = ngx.receive(1)\n'
                         'ngx.say(tostring(d), " ", tostring(err), " [", tostring(p), "]")')
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     c.shutdown_write()
     assert c.recv_until_close() == b"woke\nnil closed []\n"
@@ -552,12 +574,12 @@ def test_client_abort_off_full_close_logged(server):
     """session.client_abort.off: after a full close during the sleep the script still
     wakes, and the next ngx.receive returns nil, "closed" (reported via ngx.log since the
     client is gone)."""
-    srv = serve(server, 'ngx.say("sleeping") ngx.sleep(0.5)\n'
+    srv = serve(server, START_LUA + 'ngx.say("sleeping") ngx.sleep(0.5)\n'
                         'local d, err, p = ngx.receive(1)\n'
                         'ngx.log(ngx.ERR, "after sleep: ", tostring(d), " ", tostring(err),'
                         ' " [", tostring(p), "]")',
                 extra="lua_check_client_abort off;")
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"sleeping\n"
     c.close()
     srv.wait_log(r"after sleep: nil closed \[\]")
@@ -565,16 +587,17 @@ def test_client_abort_off_full_close_logged(server):
 
 # -- session.init ----------------------------------------------------------------------------------
 @spec("session.init")
+@needs("init_log")
 def test_init_runs_once_before_sessions(server):
     """session.init: "init_by_lua* MUST run once at start-up before any connection is
     served; globals it sets MUST be visible to every session." Two sessions read the init
     globals; the init's log line appears exactly once, before the sessions' lines."""
-    srv = serve(server, 'ngx.log(ngx.ERR, "session-marker") ngx.say(GREETING, " ", COUNT)',
+    srv = serve(server, START_LUA + 'ngx.log(ngx.ERR, "session-marker") ngx.say(GREETING, " ", COUNT)',
                 tcp_extra="init_by_lua_file conf/init.lua;",
                 files={"conf/init.lua": 'ngx.log(ngx.ERR, "init-marker")\n'
                                         'GREETING = "from-init"\nCOUNT = (COUNT or 0) + 1\n'})
     for _ in range(2):
-        assert srv.connect().recv_until_close() == b"from-init 1\n"
+        assert srv.connect().start().recv_until_close() == b"from-init 1\n"
     srv.wait_log(r"(?s)session-marker.*session-marker")
     log = srv.error_log()
     assert log.count("init-marker") == 1, log
@@ -632,9 +655,9 @@ def test_process_syntax_error_file_fails_start_up(impl):
 
 # -- session.package_path --------------------------------------------------------------------------
 def _say_paths(server, tcp_extra, files=None):
-    srv = serve(server, 'ngx.say(package.path) ngx.say(package.cpath)', tcp_extra=tcp_extra,
-                files=files)
-    out = srv.connect().recv_until_close().decode()
+    srv = serve(server, START_LUA + 'ngx.say(package.path) ngx.say(package.cpath)',
+                tcp_extra=tcp_extra, files=files)
+    out = srv.connect().start().recv_until_close().decode()
     path, cpath = out.split("\n")[:2]
     return srv, path, cpath
 
@@ -667,13 +690,13 @@ def test_require_finds_module_under_prefix(server):
     $prefix/lua/mymod.lua and $prefix/lua/sub/inner.lua, from a session and from
     init_by_lua."""
     srv = serve(server,
-                'ngx.say(require("mymod").value, " ", INIT_VALUE)\n'
+                START_LUA + 'ngx.say(require("mymod").value, " ", INIT_VALUE)\n'
                 'ngx.say(require("sub.inner").name)',
                 tcp_extra="lua_package_path '$prefix/lua/?.lua;;';\n"
                           "init_by_lua 'INIT_VALUE = require(\"mymod\").value';",
                 files={"lua/mymod.lua": 'return { value = "from-module" }\n',
                        "lua/sub/inner.lua": 'return { name = "inner" }\n'})
-    assert srv.connect().recv_until_close() == b"from-module from-module\ninner\n"
+    assert srv.connect().start().recv_until_close() == b"from-module from-module\ninner\n"
 
 
 # -- session.code_cache.off ------------------------------------------------------------------------
@@ -683,12 +706,12 @@ def test_code_cache_off_rereads_file(server):
     be read again for every new connection, and a warning logged at start-up." The file is
     rewritten between two connections; the second runs the new text. The start-up warning
     (a line mentioning lua_code_cache, at warn level or more severe) is in the error log."""
-    srv = serve(server, 'ngx.say("version one")', extra="lua_code_cache off;")
-    assert srv.connect().recv_until_close() == b"version one\n"
-    (srv.prefix / "conf" / "t.lua").write_text('ngx.say("version two")')
-    assert srv.connect().recv_until_close() == b"version two\n"
-    (srv.prefix / "conf" / "t.lua").write_text('ngx.say("version three")')
-    assert srv.connect().recv_until_close() == b"version three\n"
+    srv = serve(server, START_LUA + 'ngx.say("version one")', extra="lua_code_cache off;")
+    assert srv.connect().start().recv_until_close() == b"version one\n"
+    (srv.prefix / "conf" / "t.lua").write_text(START_LUA + 'ngx.say("version two")')
+    assert srv.connect().start().recv_until_close() == b"version two\n"
+    (srv.prefix / "conf" / "t.lua").write_text(START_LUA + 'ngx.say("version three")')
+    assert srv.connect().start().recv_until_close() == b"version three\n"
     lines = [l for l in srv.error_log().splitlines() if "lua_code_cache" in l]
     assert lines, srv.error_log()
     assert re.search(r"\[(warn|error|crit|alert|emerg)\]", lines[0]), lines
@@ -699,13 +722,13 @@ def test_code_cache_off_script_that_fails_to_load(server):
     """session.code_cache.off: "A script that then fails to load MUST be logged at error
     level with `failed to load Lua code` and that connection closed; the worker keeps
     serving." """
-    srv = serve(server, 'ngx.say("fine")', extra="lua_code_cache off;")
-    assert srv.connect().recv_until_close() == b"fine\n"
+    srv = serve(server, START_LUA + 'ngx.say("fine")', extra="lua_code_cache off;")
+    assert srv.connect().start().recv_until_close() == b"fine\n"
     (srv.prefix / "conf" / "t.lua").write_text('ngx.say(("broken"')
-    assert srv.connect().recv_until_close() == b""
+    assert srv.connect().start().recv_until_close() == b""
     srv.wait_log(r"\[error\] .*failed to load Lua code")
-    (srv.prefix / "conf" / "t.lua").write_text('ngx.say("fixed")')
-    assert srv.connect().recv_until_close() == b"fixed\n"
+    (srv.prefix / "conf" / "t.lua").write_text(START_LUA + 'ngx.say("fixed")')
+    assert srv.connect().start().recv_until_close() == b"fixed\n"
 
 
 # -- session.load.shebang --------------------------------------------------------------------------
@@ -713,8 +736,8 @@ def test_code_cache_off_script_that_fails_to_load(server):
 def test_shebang_line_ignored_and_lines_kept(server):
     """session.load.shebang: A first line that starts with `#` MUST be ignored, with line
     numbers of the rest unchanged: the error raised on line 3 is reported as t.lua:3."""
-    srv = serve(server, '#!/usr/bin/env tcplua\nngx.say("ran")\nerror("line three")\n')
-    assert srv.connect().recv_until_close() == b"ran\n"
+    srv = serve(server, '#!/usr/bin/env lua\n' + START_LUA + 'ngx.say("ran")\nerror("line three")\n')
+    assert srv.connect().start().recv_until_close() == b"ran\n"
     srv.wait_log(r"t\.lua:3: line three")
 
 
@@ -734,12 +757,12 @@ def test_output_pending_at_return_is_delivered(server):
     everything it printed, then close the connection": 8 MiB printed to a client that starts
     reading only once the socket buffers are full (so the script ends with output still
     queued) arrive complete and in order before the close."""
-    script = ('for i = 1, 128 do ngx.print(string.format("%06d", i), string.rep("x", 65530)) end\n'
+    script = (START_LUA + 'for i = 1, 128 do ngx.print(string.format("%06d", i), string.rep("x", 65530)) end\n'
               'ngx.log(ngx.ERR, "script done")\n')
     srv = serve(server, script)
-    c = srv.connect()
+    c = srv.connect().start()
     time.sleep(0.5)         # not a timing assertion: lets the kernel buffers fill up
-    data = c.recv_until_close(timeout=30)
+    data = c.recv_until_close()
     srv.wait_log(r"script done")
     assert len(data) == 128 * 65536, len(data)
     for i in range(128):
@@ -759,12 +782,13 @@ def test_output_queued_at_return_is_delivered_before_close(server):
         listen 127.0.0.1:@PORT0@ sndbuf=4k;
         protocol tcp_lua;
         process_by_lua_file conf/t.lua;
-    }""", files={"conf/t.lua": 'for i = 1, 6 do ngx.print(string.rep(tostring(i), 10000)) end\n'
+    }""", files={"conf/t.lua": START_LUA + 'for i = 1, 6 do ngx.print(string.rep(tostring(i), 10000)) end\n'
                                'ngx.log(ngx.ERR, "script done")\n'})
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(30)
+    s.settimeout(DEADLINE)
     s.connect(("127.0.0.1", srv.port))
+    s.sendall(START)
     srv.wait_log(r"script done")
     data = b""
     while True:
@@ -820,14 +844,15 @@ def _server_socket_nodelay(pid, client):
 
 
 @spec("session.nodelay", "diff.nodelay")
-@pytest.mark.parametrize("extra", ["", "tcp_nodelay on;"])
+@pytest.mark.parametrize("extra", [
+    "", pytest.param("tcp_nodelay on;", marks=needs("directive.tcp_nodelay"))])
 def test_client_socket_has_nodelay(server, extra):
     """session.nodelay: "With tcp_nodelay on (the default) client sockets SHOULD have
     TCP_NODELAY set." Observed on the server's socket for this client through a duplicate
     of its descriptor (pidfd_getfd): the one property of the socket that the wire shows only
     as a timing effect."""
-    srv = serve(server, 'ngx.say("hi") ngx.receive(1)', extra=extra)
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("hi") ngx.receive(1)', extra=extra)
+    c = srv.connect().start()
     assert c.recv_line() == b"hi\n"
     nodelay = _server_socket_nodelay(srv.pid, c)
     if nodelay is None:
@@ -853,6 +878,7 @@ ngx.say("ok")
 
 
 @spec("session.memory")
+@needs("wait_next_request")
 def test_finished_sessions_release_resources(server):
     """session.memory: "A finished connection session MUST release its coroutine, buffers
     and socket." With worker_connections 8, 200 sessions that end by return, ngx.exit(),
@@ -886,6 +912,7 @@ SESSION_ONLY = ["receive(1)", "print('x')", "say('x')", "exit()", "sleep(0)",
 
 
 @spec("api.context")
+@needs("wait_next_request", "init_log")
 def test_session_functions_disabled_in_init(server):
     """api.context: "ngx.receive, ngx.print, ngx.say, ngx.exit, ngx.sleep,
     ngx.wait_next_request and ngx.start_time called from init_by_lua* MUST raise API disabled
@@ -895,9 +922,9 @@ def test_session_functions_disabled_in_init(server):
         "do local ok, e = pcall(function() local r = ngx.%s return r end)"
         " ERRS[#ERRS + 1] = ok and 'no error' or tostring(e) end\n" % call
         for call in SESSION_ONLY) + "ngx.log(ngx.ERR, 'init-still-logs')\n"
-    srv = serve(server, "for _, e in ipairs(ERRS) do ngx.say(e) end",
+    srv = serve(server, START_LUA + "for _, e in ipairs(ERRS) do ngx.say(e) end",
                 tcp_extra="init_by_lua_file conf/init.lua;", files={"conf/init.lua": init})
-    lines = srv.connect().recv_until_close().decode().splitlines()
+    lines = srv.connect().start().recv_until_close().decode().splitlines()
     assert len(lines) == len(SESSION_ONLY), lines
     for call, line in zip(SESSION_ONLY, lines):
         assert re.fullmatch(r"(?:\S+:\d+: )?API disabled in the context of init_by_lua\*",

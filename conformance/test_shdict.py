@@ -14,6 +14,11 @@ return as many values; and results that depend on the allocator's page and size-
 cases below check what the clause says about them instead. init_worker_by_lua does not exist
 in a TCP server, so its probes are skipped, and so is the one that needs the `coroutine` library,
 which scripts do not have ([session.coroutine_lib]).
+
+Every case declares needs("shdict") (plus what else it uses: master_process, reload, init_log
+for the probes logged from init_by_lua, wait_next_request), all in one marker. The client sends
+first (the 2015 module starts a script only on the first client byte): scripts begin with
+START_LUA, which consumes the byte Client.start() sends.
 """
 import os
 import re
@@ -24,9 +29,11 @@ from pathlib import Path
 import pytest
 
 from tcplua_harness.cases import LUA_PID, MASTER, PID_SERVER, rewrite, script_tcp, wait_workers
+from tcplua_harness.client import START_LUA
 from tcplua_harness.procs import children, wait_until
 
 spec = pytest.mark.spec
+needs = pytest.mark.needs
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 PROBE = (REFERENCE / "shdict_probe.lua").read_text()
@@ -58,7 +65,7 @@ dofile("@PREFIX@/conf/probe.lua").init(function (line)
     ngx.log(ngx.NOTICE, "SHDICT_PROBE ", line, " SHDICT_EOL")
 end)
 """
-RUN_LUA = """
+RUN_LUA = START_LUA + """
 dofile("@PREFIX@/conf/probe.lua").run(function (line) ngx.say(line) end)
 """
 
@@ -73,7 +80,9 @@ def probe_results(server):
                                     "init_by_lua_file conf/init.lua;"),
                      files={"conf/t.lua": RUN_LUA, "conf/init.lua": INIT_LUA,
                             "conf/probe.lua": PROBE})
-        said = srv.connect().recv_until_close(60).decode("latin-1")
+        # Longer than the default deadline: the probes sleep to observe expiry (about 1 s
+        # here); a slower implementation may legitimately need a few seconds more.
+        said = srv.connect().start().recv_until_close(15).decode("latin-1")
         logged = "\n".join(m.group(1) for m in re.finditer(r"SHDICT_PROBE (.*) SHDICT_EOL", srv.error_log()))
         _results.update(parse(said + "\n" + logged))
         _results["__raw__"] = said
@@ -101,7 +110,11 @@ def check(server, name):
 
 
 @spec("shdict.shared", "shdict.reference")
-@pytest.mark.parametrize("name", probes("shared.", "dict.", "capacity.", "init.", "from_init."))
+@needs("shdict")
+@pytest.mark.parametrize("name", [
+    # init.* probes report from init_by_lua through ngx.log.
+    pytest.param(n, marks=needs("shdict", "init_log")) if n.startswith("init.") else n
+    for n in probes("shared.", "dict.", "capacity.", "init.", "from_init.")])
 def test_shared_table_and_contexts(server, name):
     """shdict.shared: ngx.shared.NAME is one table per lua_shared_dict (nil for another name),
     usable from init_by_lua* and from sessions, with the methods of ngx_lua."""
@@ -109,6 +122,7 @@ def test_shared_table_and_contexts(server, name):
 
 
 @spec("shdict.get", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("get.", "get_stale."))
 def test_get(server, name):
     """shdict.get: get and get_stale return the value and non-zero flags as ngx_lua does."""
@@ -116,6 +130,7 @@ def test_get(server, name):
 
 
 @spec("shdict.value", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("value."))
 def test_value_types(server, name):
     """shdict.value: nil, booleans, numbers and strings round-trip; other types are
@@ -124,6 +139,7 @@ def test_value_types(server, name):
 
 
 @spec("shdict.store", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("set.", "safe_set.", "add.", "safe_add.", "replace.", "delete."))
 def test_store(server, name):
     """shdict.store: set/safe_set/add/safe_add/replace/delete results and errors."""
@@ -131,6 +147,7 @@ def test_store(server, name):
 
 
 @spec("shdict.key", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("key."))
 def test_keys(server, name):
     """shdict.key: nil, empty and over-long keys, keys of other types."""
@@ -138,6 +155,7 @@ def test_keys(server, name):
 
 
 @spec("shdict.exptime", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("exptime.", "expiry."))
 def test_exptime_and_expiry(server, name):
     """shdict.exptime: exptime in seconds with millisecond precision; expired items."""
@@ -145,6 +163,7 @@ def test_exptime_and_expiry(server, name):
 
 
 @spec("shdict.flags", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("flags."))
 def test_flags(server, name):
     """shdict.flags: user flags as a C int."""
@@ -152,6 +171,7 @@ def test_flags(server, name):
 
 
 @spec("shdict.incr", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("incr."))
 def test_incr(server, name):
     """shdict.incr: incr with and without init and init_ttl; its errors."""
@@ -159,6 +179,7 @@ def test_incr(server, name):
 
 
 @spec("shdict.ttl", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("ttl.", "expire."))
 def test_ttl_and_expire(server, name):
     """shdict.ttl: ttl and expire."""
@@ -166,6 +187,7 @@ def test_ttl_and_expire(server, name):
 
 
 @spec("shdict.flush", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("flush_all.", "flush_expired."))
 def test_flush(server, name):
     """shdict.flush: flush_all and flush_expired."""
@@ -173,6 +195,7 @@ def test_flush(server, name):
 
 
 @spec("shdict.get_keys", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("get_keys."))
 def test_get_keys(server, name):
     """shdict.get_keys: least recently used first, expired left out, the limit."""
@@ -180,6 +203,7 @@ def test_get_keys(server, name):
 
 
 @spec("shdict.list", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("list."))
 def test_lists(server, name):
     """shdict.list: lpush/rpush/lpop/rpop/llen."""
@@ -187,6 +211,7 @@ def test_lists(server, name):
 
 
 @spec("shdict.self", "shdict.reference")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("dot.", "self."))
 def test_method_call_errors(server, name):
     """shdict.self: a method called with `.` instead of `:`, or on another table."""
@@ -194,6 +219,7 @@ def test_method_call_errors(server, name):
 
 
 @spec("shdict.evict")
+@needs("shdict")
 @pytest.mark.parametrize("name", probes("huge."))
 def test_value_too_big(server, name):
     """shdict.evict: a value that can never fit is `false, "no memory"` (and, as ngx_lua, the
@@ -205,7 +231,7 @@ def test_value_too_big(server, name):
 
 # Each connection keeps its worker busy for 30 ms (so a burst spreads over the workers), adds
 # 20000 to "n" one incr at a time, and says its worker's PID and the last sum it saw.
-INCR_LUA = """
+INCR_LUA = START_LUA + """
 local t = os.clock()
 while os.clock() - t < 0.03 do end
 local d = ngx.shared.d
@@ -216,6 +242,7 @@ ngx.say(%s, " ", n)
 
 
 @spec("shdict.workers")
+@needs("shdict", "master_process")
 def test_workers_share_one_dictionary(server):
     """shdict.workers: a value stored by one worker MUST be seen by every other worker, and
     concurrent incr of one key from several workers MUST lose no increment: bursts of
@@ -225,9 +252,9 @@ def test_workers_share_one_dictionary(server):
     wait_workers(srv, 2)
     pids, sums, total = set(), [], 0
     for _ in range(20):
-        clients = [srv.connect() for _ in range(4)]
+        clients = [srv.connect().start() for _ in range(4)]
         for c in clients:
-            pid, n = c.recv_until_close(30).decode().split()
+            pid, n = c.recv_until_close().decode().split()
             pids.add(pid)
             sums.append(int(n))
         total += 4 * 20000
@@ -237,7 +264,7 @@ def test_workers_share_one_dictionary(server):
     assert max(sums) == total, "lost increments: largest sum %d, expected %d" % (max(sums), total)
 
 
-EVICT_LUA = r"""
+EVICT_LUA = START_LUA + r"""
 local d = ngx.shared.tiny
 local big = string.rep("v", 40)
 local first_forcible
@@ -269,13 +296,14 @@ ngx.say("still usable ", d:get(d:get_keys(1)[1]) == big, " ", d:set(k, big), " "
 
 
 @spec("shdict.evict")
+@needs("shdict")
 def test_eviction(server):
     """shdict.evict: a full zone makes room for set by evicting the least recently used item
     (forcible = true); a read makes an item the most recently used; safe_set never evicts
     (false, "no memory", false); a value too large ever to fit is false, "no memory" and the
     zone stays usable (its items read back; a deleted item's place takes a new one)."""
     srv = server(tcp=script_tcp(tcp_extra="lua_shared_dict tiny 12k;"), files={"conf/t.lua": EVICT_LUA})
-    lines = srv.connect().recv_until_close(10).decode().splitlines()
+    lines = srv.connect().start().recv_until_close().decode().splitlines()
     assert lines[0].startswith("forcible at ") and int(lines[0].split()[-1]) > 1, lines
     assert lines[1:3] == ["k1 gone true", "last kept true"], lines
     assert lines[3] == "set new true nil true", lines
@@ -285,7 +313,7 @@ def test_eviction(server):
     assert lines[8] == "still usable true true true", lines
 
 
-RELOAD_LUA = """
+RELOAD_LUA = START_LUA + """
 local d = ngx.shared.d
 local v = d:get("kept")
 if not v then d:set("kept", "%s") v = "(none)" end
@@ -294,28 +322,29 @@ ngx.say(v, " ", d:capacity())
 
 
 @spec("shdict.reload")
+@needs("shdict", "master_process", "reload")
 def test_reload_keeps_unchanged_zones(server):
     """shdict.reload: a reload that keeps a lua_shared_dict with the same name and size MUST
     keep its contents; a changed size MUST start empty."""
     tcp = "lua_shared_dict d %s;\n" + script_tcp()
     srv = server(tcp=tcp % "1m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "one"})
-    assert srv.connect().recv_until_close(5) == b"(none) 1048576\n"
-    assert srv.connect().recv_until_close(5) == b"one 1048576\n"
+    assert srv.connect().start().recv_until_close() == b"(none) 1048576\n"
+    assert srv.connect().start().recv_until_close() == b"one 1048576\n"
     old = wait_workers(srv, 2)
     rewrite(srv, tcp=tcp % "1m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "two"})
     srv.signal(signal.SIGHUP)
     wait_until(lambda: set(children(srv.pid)).isdisjoint(old) and len(children(srv.pid)) == 2, 10,
                lambda: "workers not replaced after HUP")
-    assert srv.connect().recv_until_close(5) == b"one 1048576\n"
+    assert srv.connect().start().recv_until_close() == b"one 1048576\n"
     old = wait_workers(srv, 2)
     rewrite(srv, tcp=tcp % "2m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "three"})
     srv.signal(signal.SIGHUP)
     wait_until(lambda: set(children(srv.pid)).isdisjoint(old) and len(children(srv.pid)) == 2, 10,
                lambda: "workers not replaced after HUP")
-    assert srv.connect().recv_until_close(5) == b"(none) 2097152\n"
+    assert srv.connect().start().recv_until_close() == b"(none) 2097152\n"
 
 
-HAMMER_LUA = """
+HAMMER_LUA = START_LUA + """
 local d = ngx.shared.d
 ngx.say(%s)
 while true do
@@ -326,6 +355,7 @@ end
 
 
 @spec("shdict.lock")
+@needs("shdict", "master_process")
 def test_worker_killed_while_writing(server):
     """shdict.lock: a worker that dies while it holds a dictionary's lock MUST NOT stop the
     other workers. One worker writes in a tight loop and is killed (SIGKILL) again and again,
@@ -333,17 +363,17 @@ def test_worker_killed_while_writing(server):
     must still read and write the dictionary."""
     srv = server(tcp="lua_shared_dict d 1m;\n" + script_tcp() + PID_SERVER.replace("pid.lua", "ok.lua"),
                  main=MASTER, files={"conf/t.lua": HAMMER_LUA,
-                                     "conf/ok.lua": 'ngx.shared.d:set("x", 1) ngx.say(ngx.shared.d:get("x"))'})
+                                     "conf/ok.lua": START_LUA + 'ngx.shared.d:set("x", 1) ngx.say(ngx.shared.d:get("x"))'})
     for _ in range(10):
         wait_workers(srv, 2)
-        c = srv.connect()
-        pid = int(c.recv_line(5))
+        c = srv.connect().start()
+        pid = int(c.recv_line())
         time.sleep(0.02)        # let it write for a while: a kill at a random point of its loop
         os.kill(pid, signal.SIGKILL)
-        c.recv_until_close(5)
+        c.recv_until_close()
     wait_workers(srv, 2)
     for _ in range(8):
-        assert srv.connect(9).recv_until_close(5) == b"1\n"
+        assert srv.connect(9).start().recv_until_close() == b"1\n"
 
 
 # The seed's own example (the 2015 module's README, test.lua): test_shm() on every request.
@@ -377,6 +407,7 @@ end
 
 
 @spec("shdict.shared", "shdict.store", "shdict.get")
+@needs("shdict", "wait_next_request")
 def test_seed_test_shm_example(server):
     """shdict.shared, shdict.store, shdict.get: the seed's test_shm() (lua_shared_dict
     db_lock 100m): the first request sets "x" (logging true,nil,false) and both requests read
@@ -384,9 +415,9 @@ def test_seed_test_shm_example(server):
     srv = server(tcp=script_tcp(tcp_extra="lua_shared_dict db_lock 100m;"), files={"conf/t.lua": SEED_TEST_SHM})
     c = srv.connect()
     c.send(b"0123456789")
-    assert c.recv_line(5) == b"receive ret 0123456789 nil nil\n"
+    assert c.recv_line() == b"receive ret 0123456789 nil nil\n"
     c.send(b"abcdef")
-    assert c.recv_line(5) == b"receive ret abcdef nil nil\n"
+    assert c.recv_line() == b"receive ret abcdef nil nil\n"
     srv.wait_log(r"\[info\].*\[lua\] .*hello world.*\n(.|\n)*\[info\].*\[lua\] .*hello world")
     log = srv.error_log()
     assert len(re.findall(r"\[info\].*\[lua\] \S+ true,nil,false", log)) == 1, log[-2000:]

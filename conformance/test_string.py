@@ -14,7 +14,8 @@ import zlib
 
 import pytest
 
-from tcplua_harness.cases import PERR_LUA, lua_str, said_lines, serve
+from tcplua_harness.cases import PERR_LUA, lua_str, serve
+from tcplua_harness.client import START_LUA
 
 # hex(s): lowercase hex of a binary string, or "nil"; perr(f): says the error f raised.
 PRELUDE = r"""
@@ -27,9 +28,16 @@ NAMES = ["encode_base64", "decode_base64", "md5", "md5_bin", "sha1_bin", "crc32_
          "crc32_long", "hmac_sha1"]
 
 
-def run(server, script, init=None, timeout=10):
-    """Starts a server whose session runs PRELUDE + script; returns the lines it said."""
-    return said_lines(server, PRELUDE + script, init, timeout)
+def run(server, script, init=None):
+    """Starts a server whose session runs PRELUDE + script (and `init` as init_by_lua_file
+    conf/init.lua unless None); returns the lines one connection receives, as latin-1. The
+    client sends first (the 2015 module starts a script on the first client byte): the
+    script begins with START_LUA, which consumes the byte Client.start() sends."""
+    tcp_extra, files = "", {}
+    if init is not None:
+        tcp_extra, files = "init_by_lua_file conf/init.lua;", {"conf/init.lua": init}
+    srv = serve(server, START_LUA + PRELUDE + script, tcp_extra=tcp_extra, files=files)
+    return srv.connect().start().recv_until_close().decode("latin-1").splitlines()
 
 
 def say_each(expr, args):
@@ -281,8 +289,8 @@ def uri_record():
 def uri_probe(server, selected):
     """Runs uri_probe.lua in a session; returns (got, want): {name: result} of the probes
     whose name `selected` accepts, in this implementation and in the record."""
-    srv = serve(server, URI_SCRIPT, files={"conf/uri_probe.lua": URI_PROBE})
-    out = srv.connect().recv_until_close(20).decode("latin-1").splitlines()
+    srv = serve(server, START_LUA + URI_SCRIPT, files={"conf/uri_probe.lua": URI_PROBE})
+    out = srv.connect().start().recv_until_close().decode("latin-1").splitlines()
     assert out[-1:] == ["# end"], out[-5:]
     got = dict(line.split(" => ", 1) for line in out if " => " in line)
     want = {k: v for k, v in uri_record().items() if selected(k)}

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import PERR_LUA, lua_str, said_lines, script_tcp
+from tcplua_harness.cases import PERR_LUA, lua_str, script_tcp, serve
+from tcplua_harness.client import START_LUA
 
 # perr(f): runs f and says the error it raised (or "no error").
 PRELUDE = PERR_LUA
@@ -28,9 +29,16 @@ MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "No
 EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def run(server, script, init=None, timeout=10):
-    """Starts a server whose session runs PRELUDE + script; returns the lines it said."""
-    return said_lines(server, PRELUDE + script, init, timeout)
+def run(server, script, init=None):
+    """Starts a server whose session runs PRELUDE + script (and `init` as init_by_lua_file
+    conf/init.lua unless None); returns the lines one connection receives, as latin-1. The
+    client sends first (the 2015 module starts a script on the first client byte): the
+    script begins with START_LUA, which consumes the byte Client.start() sends."""
+    tcp_extra, files = "", {}
+    if init is not None:
+        tcp_extra, files = "init_by_lua_file conf/init.lua;", {"conf/init.lua": init}
+    srv = serve(server, START_LUA + PRELUDE + script, tcp_extra=tcp_extra, files=files)
+    return srv.connect().start().recv_until_close().decode("latin-1").splitlines()
 
 
 def http_date(sec):
@@ -134,12 +142,12 @@ def test_update_time_refreshes(server):
 def test_clock_refreshed_after_yield(server):
     """time.cache.refresh: after ngx.receive waited 300 ms for the client, ngx.now() has
     advanced by at least 0.29 s without any ngx.update_time() call."""
-    srv = server(tcp=script_tcp(), files={"conf/t.lua": PRELUDE + (
+    srv = server(tcp=script_tcp(), files={"conf/t.lua": START_LUA + PRELUDE + (
         "local a = ngx.now()\n"
         "ngx.say('ready')\n"
         "local data = ngx.receive(1)\n"
         "ngx.say(tostring(data), ' ', string.format('%.3f', ngx.now() - a))\n")})
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"ready\n"
     time.sleep(0.3)
     c.send(b"x")

@@ -3,11 +3,31 @@
 Every read takes a timeout and never hangs the suite; on failure the message shows the bytes
 that did arrive, which is most of a diagnosis. Bytes read past what a call returns stay
 buffered for the next call.
+
+Deadline: a read without an explicit timeout waits at most DEADLINE seconds (3 s, or the
+environment variable TCPLUA_DEADLINE). Every expected byte on loopback arrives within
+milliseconds, so the deadline only decides how fast a case fails when bytes never come (an
+implementation that waits for the client, a lost reply); a case passes an explicit, longer
+timeout only where the server legitimately needs long (a transfer of many megabytes), with a
+comment saying why.
+
+First bytes: the 2015 module starts a script only when the client's first byte arrives, so a
+runtime case sends first unless it tests start-on-accept itself ([session.start.on_accept]).
+A script that would not read anything begins with START_LUA, which consumes the one byte
+Client.start() sends: no unread byte is left to turn the server's close into an RST.
 """
+import os
 import select
 import socket
 import struct
 import time
+
+DEADLINE = float(os.environ.get("TCPLUA_DEADLINE", "3"))
+
+# The first statement of a script that otherwise reads nothing, on the script's first line
+# (so error positions keep their line numbers); it consumes the byte Client.start() sends.
+START_LUA = "ngx.receive(1) "
+START = b"."
 
 
 def _bytes(data):
@@ -36,6 +56,13 @@ class Client:
         return len(data)
 
     sendall = send
+
+    def start(self):
+        """Send START, the byte a script's leading START_LUA consumes: it starts the script
+        in an implementation that waits for the client's first byte, and leaves nothing
+        unread. Returns self, for `srv.connect().start()`."""
+        self.send(START)
+        return self
 
     def send_chunks(self, data, sizes, delay=0.05):
         """Send `data` in pieces of `sizes` bytes (the rest goes last), pausing `delay` s
@@ -101,19 +128,21 @@ class Client:
         state = "the peer closed the connection" if self.eof else "timed out after %gs" % timeout
         raise AssertionError("%s: %s: %s; received %s" % (self.label, what, state, _show(self.buf)))
 
-    def recv_exactly(self, n, timeout=5):
+    def recv_exactly(self, n, timeout=None):
         """Exactly n bytes; fails if the connection closes or time runs out first."""
         __tracebackhide__ = True
+        timeout = DEADLINE if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while len(self.buf) < n:
             if self.eof or not self._fill(deadline):
                 self._fail("recv_exactly(%d)" % n, timeout)
         return self._take(n)
 
-    def recv_until(self, delim, timeout=5):
+    def recv_until(self, delim, timeout=None):
         """Bytes up to and including `delim`."""
         __tracebackhide__ = True
         delim = _bytes(delim)
+        timeout = DEADLINE if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             i = self.buf.find(delim)
@@ -122,32 +151,35 @@ class Client:
             if self.eof or not self._fill(deadline):
                 self._fail("recv_until(%r)" % delim, timeout)
 
-    def recv_line(self, timeout=5):
+    def recv_line(self, timeout=None):
         """One line including its b"\\n"."""
         __tracebackhide__ = True
         return self.recv_until(b"\n", timeout)
 
-    def recv_some(self, timeout=5):
+    def recv_some(self, timeout=None):
         """Whatever is available (at least one byte); fails on close or timeout."""
         __tracebackhide__ = True
+        timeout = DEADLINE if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while not self.buf:
             if self.eof or not self._fill(deadline):
                 self._fail("recv_some()", timeout)
         return self._take(len(self.buf))
 
-    def recv_until_close(self, timeout=5):
+    def recv_until_close(self, timeout=None):
         """Everything until the peer closes (FIN or RST); fails if still open at timeout."""
         __tracebackhide__ = True
+        timeout = DEADLINE if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while not self.eof:
             if not self._fill(deadline):
                 self._fail("recv_until_close()", timeout)
         return self._take(len(self.buf))
 
-    def expect_closed(self, timeout=5):
+    def expect_closed(self, timeout=None):
         """The peer closes (FIN or RST) without sending any further byte."""
         __tracebackhide__ = True
+        timeout = DEADLINE if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while not self.eof and not self.buf:
             if not self._fill(deadline):
