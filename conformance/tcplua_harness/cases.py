@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from .client import START
 from .prefix import fill
 from .procs import children, wait_until
 
@@ -16,8 +17,8 @@ from .procs import children, wait_until
 # the client's first bytes arrived ([diff.start_on_accept]). A case that is not about that
 # clause therefore sends something right after connecting, so that it judges its own clause
 # on both: its natural first request, or FIRST_BYTES when the script reads nothing (a script
-# that reads consumes them: ngx.receive(1) returns "\n").
-FIRST_BYTES = b"\n"
+# that reads consumes them: ngx.receive(1) returns ".").
+FIRST_BYTES = START  # one convention with Client.start() and START_LUA (client.py)
 
 
 def start_session(srv, port_index=0, first=FIRST_BYTES, **connect_args):
