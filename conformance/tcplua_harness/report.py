@@ -326,3 +326,36 @@ def render_markdown(report):
 
 def pytest_configure(config):
     config.pluginmanager.register(SpecReport(config), "tcplua_spec_report")
+
+
+# -- comparing runs (make conformance REPEAT=N) ---------------------------------------------
+def case_outcomes(report):
+    """{case: "outcome[: detail]"} of one report.json."""
+    found = {}
+    for row in report["clauses"]:
+        for case in row["cases"]:
+            found[case["case"]] = describe(case["outcome"], case["detail"])
+    return found
+
+
+def compare(paths):
+    """Prints the cases whose outcome differs between the runs; returns how many."""
+    runs = [(Path(p).stem, case_outcomes(json.loads(Path(p).read_text()))) for p in paths]
+    names = sorted(set().union(*(found for _, found in runs))) if runs else []
+    flaky = 0
+    for name in names:
+        seen = [(run, found.get(name, "absent")) for run, found in runs]
+        if len({outcome for _, outcome in seen}) > 1:
+            flaky += 1
+            print("flaky: %s" % name)
+            for run, outcome in seen:
+                print("  %s: %s" % (run, outcome))
+    print("%d case(s) differed between %d run(s)" % (flaky, len(runs)))
+    return flaky
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 2 or sys.argv[1] != "--compare":
+        sys.exit("usage: python3 -m tcplua_harness.report --compare RUN.json ...")
+    compare(sys.argv[2:])
