@@ -136,7 +136,10 @@ class SpecReport:
     def pytest_runtest_logreport(self, report):
         info = getattr(report, "tcplua", None)
         case = self.cases.setdefault(report.nodeid, {
-            "outcome": None, "detail": "", "spec": [], "expect": []})
+            "outcome": None, "detail": "", "spec": [], "expect": [], "runs": 0})
+        # Two collected cases with one node id (parameter ids that collide) share one entry,
+        # the worse outcome winning; the report names them so the ids get fixed.
+        case["runs"] += report.when == "setup"
         if info:
             case["spec"], case["expect"] = list(info["spec"]), list(info["expect"])
         result = classify(report, info)
@@ -203,6 +206,7 @@ class SpecReport:
                       if c["outcome"] == "unexpected pass"]
         unknown = sorted({cid for c in cases.values() for cid in c["spec"]} - set(clauses))
         no_clause = [n for n, c in cases.items() if not c["spec"]]
+        duplicates = [n for n, c in cases.items() if c["runs"] > 1]
 
         totals = {o: sum(1 for c in cases.values() if c["outcome"] == o) for o in CASE_OUTCOMES}
         clause_totals = {o: sum(1 for r in rows if r["judged"] and r["outcome"] == o)
@@ -227,6 +231,7 @@ class SpecReport:
             },
             "cases_citing_unknown_clauses": unknown,
             "cases_without_clauses": no_clause,
+            "duplicate_case_ids": duplicates,
             "clauses": [{k: v for k, v in r.items() if k != "judged"} for r in rows],
         }
 
@@ -269,6 +274,8 @@ class SpecReport:
         for e in exp["clause_ids_cited_by_no_case"]:
             write("expectation %s:%d: clause %s is cited by no case of this run" % (
                 e["file"], e["line"], e["id"]))
+        for n in report["duplicate_case_ids"]:
+            write("case id %s names several cases (colliding parameter ids)" % n)
         for s in report["should_may_not_passing"]:
             if s["outcome"] in ("not run", NO_CASE):
                 continue
@@ -303,6 +310,8 @@ def render_markdown(report):
               for c in report["cases_citing_unknown_clauses"]]
     notes += ["- `%s` has no clause (its reports carried none)" % n
               for n in report["cases_without_clauses"]]
+    notes += ["- `%s` names several cases (colliding parameter ids): their outcomes are "
+              "folded into one" % n for n in report["duplicate_case_ids"]]
     if notes:
         out += ["", "## Attention", ""] + notes
     out += ["", "## Totals", "", "| outcome | clauses | cases |", "|---|---|---|"]
