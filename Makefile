@@ -11,7 +11,7 @@ PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
 # Debian packages the build and every test need; `make deps` installs the missing ones.
-DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest valgrind \
+DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest python3-pytest-xdist valgrind \
             clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format \
             redis-server memcached lua-nginx-redis lua-nginx-memcached
 
@@ -96,8 +96,25 @@ valgrind: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
 
-conformance: all
-	cd conformance && TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+# The conformance suite (conformance/README.md). IMPL names an adapter and its expectations
+# file, IMPL_BIN its binary; PYTEST_ARGS adds pytest options (-n auto, -k EXPR, files).
+# REPEAT=N runs the suite N times, stops at the first failing run and names the cases whose
+# outcome differed between runs (per-run reports in $(BUILD)/repeat/).
+IMPL     ?= reference
+IMPL_BIN ?=
+REPEAT   ?= 1
+CONFORMANCE_PYTEST = TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q --impl=$(IMPL) \
+                     $(if $(IMPL_BIN),--impl-bin=$(abspath $(IMPL_BIN)))
+conformance: $(if $(filter reference,$(IMPL)),all)
+ifeq ($(REPEAT),1)
+	cd conformance && $(CONFORMANCE_PYTEST) $(PYTEST_ARGS)
+else
+	@rm -rf $(BUILD)/repeat && mkdir -p $(BUILD)/repeat && cd conformance && rc=0; \
+	for i in $$(seq 1 $(REPEAT)); do echo "== conformance run $$i of $(REPEAT)"; \
+	  $(CONFORMANCE_PYTEST) --spec-report=$(CURDIR)/$(BUILD)/repeat/run$$i.json $(PYTEST_ARGS) \
+	    || { rc=$$?; echo "== run $$i failed (exit $$rc); stopping"; break; }; done; \
+	$(PYTHON) -m tcplua_harness.report --compare $(CURDIR)/$(BUILD)/repeat/run*.json; exit $$rc
+endif
 
 spec-coverage:
 	@$(PYTHON) ci/spec_coverage.py SPEC.md conformance

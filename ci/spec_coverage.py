@@ -4,7 +4,8 @@
 Usage: spec_coverage.py SPEC.md CONFORMANCE_DIR
 
 A clause is a paragraph starting with **[id]** (id: lowercase, dot-separated); its level is
-the first of MUST/SHOULD/MAY in that paragraph. Cases cite clauses with
+the first of MUST/SHOULD/MAY in that paragraph; its profile is `core` unless a mark such as
+`*(full)*` follows the id ([conv.profiles]; an unknown or malformed mark is an error). Cases cite clauses with
 @pytest.mark.spec("id", ...), found by parsing the test files (ast), never by regex, so
 comments and strings that merely mention a marker do not count. Chapter 1 (conv.*) states
 conventions and needs no cases; a clause whose text starts "Withdrawn." needs none either.
@@ -20,12 +21,21 @@ ID_RE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 START_RE = re.compile(r"^\s*(?:[-*]\s+)?\*\*\[([^\]]*)\]\*\*")
 LEVEL_RE = re.compile(r"\b(MUST|SHOULD|MAY)\b")
 CHAPTER_RE = re.compile(r"^##\s+(\d+)\.")
+HEADING_RE = re.compile(r"^#{2,3}\s+(.*\S)")
 LEVELS = ("MUST", "SHOULD", "MAY")
+# Profiles in order: a clause of a later profile extends the earlier ones ([conv.profiles]).
+PROFILES = ("core", "full")
+DEFAULT_PROFILE = "core"
+# The profile mark right after the id: `**[cli.dump]** *(full)* ...`. Anything that starts
+# like a mark (`*(`, `(` + word + `)*`) must be exactly one with a known profile.
+MARK_RE = re.compile(r"\*\(([a-z]+)\)\*(?=\s|$)")
+MARKISH_RE = re.compile(r"\*+\(|\(\w*\)\*")
 
 
 def paragraphs(lines):
-    """Yield (first line number, text, chapter) for each paragraph outside code fences."""
-    chapter, fenced, start, buf = 0, False, 0, []
+    """Yield (first line number, text, chapter, section heading) for each paragraph outside
+    code fences."""
+    chapter, section, fenced, start, buf = 0, "", False, 0, []
     for number, line in enumerate(lines + [""], 1):
         if line.lstrip().startswith("```"):
             fenced = not fenced
@@ -36,10 +46,12 @@ def paragraphs(lines):
         # A new clause start also ends the paragraph: clauses in a list need no blank lines.
         if not line.strip() or line.startswith("#") or (START_RE.match(line) and buf):
             if buf:
-                yield start, " ".join(buf), chapter
+                yield start, " ".join(buf), chapter, section
             buf = []
         if heading:
             chapter = int(heading.group(1))
+        if HEADING_RE.match(line):
+            section = HEADING_RE.match(line).group(1)
         if line.strip() and not line.startswith("#"):
             if not buf:
                 start = number
@@ -47,10 +59,11 @@ def paragraphs(lines):
 
 
 def parse_spec(path):
-    """Returns ({id: {"level", "line", "chapter"}}, [errors])."""
+    """Returns ({id: {"level", "profile", "line", "chapter", "section"}}, [errors]), clauses in
+    document order."""
     clauses, errors = {}, []
     lines = Path(path).read_text().splitlines()
-    for line, text, chapter in paragraphs(lines):
+    for line, text, chapter, section in paragraphs(lines):
         m = START_RE.match(text)
         if not m:
             continue
@@ -63,6 +76,16 @@ def parse_spec(path):
                 where, cid, clauses[cid]["line"]))
             continue
         body = text[m.end():].strip()
+        profile = DEFAULT_PROFILE
+        mark = MARK_RE.match(body)
+        if mark and mark.group(1) in PROFILES:
+            profile, body = mark.group(1), body[mark.end():].strip()
+        elif mark or MARKISH_RE.match(body):
+            errors.append("%s: clause %s has an unknown profile mark %r (known: %s, written "
+                          "*(PROFILE)* right after the id)" % (
+                              where, cid, body.split()[0], ", ".join(PROFILES)))
+            # Still a clause (cases citing it are not errors too); counted in the default.
+            body = body.split(None, 1)[1] if len(body.split(None, 1)) > 1 else ""
         level_m = LEVEL_RE.search(body)
         if body.startswith("Withdrawn."):
             level = "withdrawn"
@@ -71,7 +94,8 @@ def parse_spec(path):
         else:
             errors.append("%s: clause %s has no level (MUST, SHOULD or MAY)" % (where, cid))
             continue
-        clauses[cid] = {"level": level, "line": line, "chapter": chapter}
+        clauses[cid] = {"level": level, "profile": profile, "line": line, "chapter": chapter,
+                        "section": section}
     return clauses, errors
 
 
@@ -141,6 +165,11 @@ def main(argv):
     must_uncovered = sum(1 for c in uncovered.values() if c["level"] == "MUST")
     print("spec coverage: %d clauses, %d covered, %d MUST uncovered" % (
         len(needing), len(needing) - len(uncovered), must_uncovered))
+    print("profiles: %s" % ", ".join(
+        "%s %d (%d MUST)" % (p, sum(1 for c in needing.values() if c["profile"] == p),
+                            sum(1 for c in needing.values()
+                                if c["profile"] == p and c["level"] == "MUST"))
+        for p in PROFILES))
     return 1 if must_uncovered or errors else 0
 
 

@@ -1,9 +1,13 @@
-"""pytest plugin: --impl/--impl-bin, the required spec marker, expectations, the
-`adapter`, `impl` and `server` fixtures, and the autouse `reap_leftovers` fixture."""
+"""pytest plugin: --impl/--impl-bin/--expectations, the required spec marker, the needs
+marker, expectations, the `adapter`, `impl` and `server` fixtures, and the autouse
+`reap_leftovers` fixture."""
+import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 
+from . import adapter as adapter_module
 from .adapter import CONFORMANCE_DIR
 from .adapters import load_adapter
 from .cli import Impl
@@ -21,6 +25,8 @@ def pytest_addoption(parser):
                          "expectations/NAME.txt. Default: reference")
     group.addoption("--impl-bin", default=None,
                     help="binary to run, overriding the adapter's default")
+    group.addoption("--expectations", default=None, metavar="PATH",
+                    help="expectations file to use instead of expectations/NAME.txt")
 
 
 # -- every case cites clauses -------------------------------------------------------------------
@@ -50,21 +56,101 @@ def pytest_pycollect_makeitem(collector, name, obj):
     items = result if isinstance(result, list) else [result]
     for item in items:
         if isinstance(item, pytest.Function):
-            problem = _spec_problem(item)
+            problem = _spec_problem(item) or _needs_problem(item)
             if problem:
                 raise collector.CollectError("case %s %s" % (item.name, problem))
 
 
+# -- the specification: clause ids, levels and profiles from ../SPEC.md --------------------------
+SPEC_PATH = CONFORMANCE_DIR.parent / "SPEC.md"
+_spec_cache = {}
+
+
+def load_spec():
+    """{clause id: {"level", "profile", "line", "chapter", "section"}} parsed by
+    ci/spec_coverage.py, the one parser of SPEC.md (document order)."""
+    if "clauses" not in _spec_cache:
+        path = CONFORMANCE_DIR.parent / "ci" / "spec_coverage.py"
+        loader = importlib.util.spec_from_file_location("tcplua_spec_coverage", path)
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        clauses, errors = module.parse_spec(SPEC_PATH)
+        if errors:
+            raise pytest.UsageError("SPEC.md does not parse:\n  " + "\n  ".join(errors))
+        _spec_cache.update(clauses=clauses, profiles=module.PROFILES)
+    return _spec_cache["clauses"]
+
+
+def spec_profiles():
+    load_spec()
+    return _spec_cache["profiles"]
+
+
 # -- expectations: known deviations become strict xfails ------------------------------------------
-def read_expectations(impl_name):
-    path = CONFORMANCE_DIR / "expectations" / ("%s.txt" % impl_name)
-    ids = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                ids.add(line)
-    return path, ids
+class Expectation:
+    """One line of an expectations file: a clause id or a case id (contains "::"), a reason."""
+
+    def __init__(self, display, line, ident, reason):
+        self.display, self.line, self.id, self.reason = display, line, ident, reason
+        self.is_case = "::" in ident
+
+    def matches(self, nodeid, clause_ids):
+        if self.is_case:
+            # A case id without parameters stands for every parametrization of the case.
+            return self.id in (nodeid, nodeid.split("[", 1)[0])
+        return self.id in clause_ids
+
+    def as_dict(self):
+        return {"file": self.display, "line": self.line, "id": self.id, "reason": self.reason}
+
+
+def read_expectations(path, display, clauses):
+    """Parses an expectations file: `ID  # reason` per line, `#` lines and blank lines ignored.
+    Raises UsageError naming every bad line (no reason, unknown clause id, malformed id,
+    duplicate)."""
+    entries, problems, seen = [], [], {}
+    if not path.exists():
+        return entries
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        ident, _, reason = text.partition("#")
+        ident, reason = ident.strip(), reason.strip()
+        where = "%s:%d" % (display, number)
+        if not reason:
+            problems.append("%s: %r has no reason (write `ID  # why it fails`)" % (where, ident))
+        elif len(ident.split()) != 1:
+            problems.append("%s: one id per line, got %r" % (where, ident))
+        elif "::" not in ident and not CLAUSE_ID_RE.fullmatch(ident):
+            problems.append("%s: %r is neither a clause id nor a case id (file.py::case)" % (
+                where, ident))
+        elif "::" not in ident and ident not in clauses:
+            problems.append("%s: %s is not a clause in SPEC.md" % (where, ident))
+        elif ident in seen:
+            problems.append("%s: %s is listed already on line %d" % (where, ident, seen[ident]))
+        else:
+            seen[ident] = number
+            entries.append(Expectation(display, number, ident, reason))
+    if problems:
+        raise pytest.UsageError("bad expectations file %s:\n  %s" % (
+            path, "\n  ".join(problems)))
+    return entries
+
+
+def expectations_path(config):
+    given = config.getoption("--expectations")
+    if given:
+        path = Path(given).resolve()
+        if not path.is_file():
+            raise pytest.UsageError("--expectations=%s: no such file" % given)
+    else:
+        path = CONFORMANCE_DIR / "expectations" / ("%s.txt" % config.getoption("--impl"))
+    try:
+        display = str(path.relative_to(CONFORMANCE_DIR))
+    except ValueError:
+        display = str(path)
+    return path, display
 
 
 def pytest_configure(config):
@@ -74,27 +160,56 @@ def pytest_configure(config):
                                               config.getoption("--impl-bin"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc))
-    config._tcplua_expectations = read_expectations(config.getoption("--impl"))
+    path, display = expectations_path(config)
+    config._tcplua_expectations_file = display
+    config._tcplua_expectations = read_expectations(path, display, load_spec())
+
+
+# -- needs(*caps): cases that need more than their clause --------------------------------------
+def needed_caps(item):
+    caps = []
+    for mark in item.iter_markers("needs"):
+        caps.extend(mark.args)
+    return caps
+
+
+def _needs_problem(item):
+    known = getattr(adapter_module, "ALL_CAPABILITIES", None)
+    caps = needed_caps(item)
+    if any(not isinstance(c, str) for c in caps):
+        return "has a needs() argument that is not a string"
+    unknown = sorted(set(caps) - set(known)) if known is not None else []
+    if unknown:
+        return "needs unknown capabilities %r (adapter.ALL_CAPABILITIES lists them)" % unknown
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
-    path, deviations = config._tcplua_expectations
-    cited = set()
+    """Per case: what it cites and which expectation lines cover it travel with its reports
+    (report.py reads them on the controller, where xdist never collects); a case needing a
+    capability the adapter lacks is skipped as "not run: needs CAP"; a listed case runs as a
+    strict xfail."""
+    capabilities = getattr(config._tcplua_adapter, "capabilities", None)
+    expectations = config._tcplua_expectations
     for item in items:
         ids = spec_ids(item)
-        cited.update(ids)
-        hit = sorted(set(ids) & deviations)
-        if hit:
-            item.add_marker(pytest.mark.xfail(
-                strict=True, reason="known deviation (%s): %s" % (path.name, ", ".join(hit))))
-    config._tcplua_unused_expectations = sorted(deviations - cited)
+        hits = [e for e in expectations if e.matches(item.nodeid, ids)]
+        item._tcplua = {"spec": ids, "expect": [e.as_dict() for e in hits]}
+        if isinstance(capabilities, (set, frozenset)):
+            missing = sorted(set(needed_caps(item)) - capabilities)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason="not run: needs %s" % ", ".join(missing)))
+        if hits:
+            item.add_marker(pytest.mark.xfail(strict=True, reason="; ".join(
+                "%s:%d: %s" % (e.display, e.line, e.reason) for e in hits)))
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    unused = getattr(config, "_tcplua_unused_expectations", None)
-    if unused:
-        terminalreporter.write_line("expectations not cited by any collected case: %s" % (
-            ", ".join(unused)))
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Attributes of a TestReport survive xdist's serialization, unlike the item itself.
+    outcome = yield
+    report = outcome.get_result()
+    report.tcplua = getattr(item, "_tcplua", None)
 
 
 # -- fixtures -------------------------------------------------------------------------------------
