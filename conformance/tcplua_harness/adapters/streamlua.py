@@ -414,7 +414,10 @@ class StreamLuaAdapter(Adapter):
 
     def conf_args(self, prefix):
         self._translate_prefix(prefix)
-        return super().conf_args(prefix)
+        # Debian builds nginx with --error-log-path=stderr: start-up messages would then come
+        # as "2026/01/01 ... [emerg] PID#TID: ..." on stderr instead of "nginx: [emerg] ...".
+        # -e gives the start-up log the path of a stock build (logs/error.log in the prefix).
+        return super().conf_args(prefix) + ["-e", "logs/error.log"]
 
     def start(self, prefix, cwd, stdout, stderr):
         return self.popen(self.conf_args(prefix), cwd, stdout, stderr)
