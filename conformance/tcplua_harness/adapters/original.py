@@ -57,6 +57,12 @@ class OriginalAdapter(Adapter):
     # regex); filled as the suite names its keys.
     wordings = {}
 
+    def __init__(self, bin_path=None):
+        super().__init__(bin_path)
+        if os.geteuid() == 0:
+            # Workers would run as nobody and could not read scripts under pytest's 0700 tmp.
+            self.default_main = self.default_main + (("user", "user root;"),)
+
     def default_bin(self):
         return os.environ.get("ORIGINAL_NGINX") or os.path.normpath(_DEFAULT_BUILD)
 
