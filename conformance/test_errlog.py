@@ -35,7 +35,7 @@ def check_local_time(stamp):
 @pytest.mark.parametrize("mode", MODES)
 def test_connection_line_format(server, mode):
     """errlog.format: Each error-log line MUST have the form
-    `YYYY/MM/DD HH:MM:SS [LEVEL] PID#0: MESSAGE`, with `*N ` (the connection number) before
+    `YYYY/MM/DD HH:MM:SS [LEVEL] PID#TID: MESSAGE`, with `*N ` (the connection number) before
     the message and `, client: ADDR, server: ADDR:PORT` after it for lines about a
     connection. (PID: the process that wrote it, here the one serving the session.)"""
     srv = server(tcp=server_block(
@@ -49,7 +49,7 @@ def test_connection_line_format(server, mode):
         else:
             assert pid in children(srv.pid)
         pids.append(pid)
-    line_re = (r"^%s \[error\] (\d+)#0: \*(\d+) \[lua\] .*probe from (\d+)%s, client: "
+    line_re = (r"^%s \[error\] (\d+)#\d+: \*(\d+) \[lua\] .*probe from (\d+)%s, client: "
                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, LOG_WHILE, srv.port))
     srv.wait_log(r"probe from %d\b" % pids[-1])
     lines = lines_with(srv.error_log(), "probe from")
@@ -70,15 +70,15 @@ def test_connection_line_format(server, mode):
 @pytest.mark.needs("init_log")
 def test_line_outside_connections(server):
     """errlog.format: a line not about a connection (here ngx.log in init_by_lua) has the
-    form `YYYY/MM/DD HH:MM:SS [LEVEL] PID#0: MESSAGE`, without `*N ` and without
+    form `YYYY/MM/DD HH:MM:SS [LEVEL] PID#TID: MESSAGE`, without `*N ` and without
     `, client: ...`."""
     srv = server(tcp="init_by_lua 'ngx.log(ngx.WARN, \"from init\")';\n" + server_block(
         0, 'ngx.say("ok")'))
     assert start_session(srv).recv_until_close() == b"ok\n"
     lines = lines_with(srv.error_log(), "from init")
     assert len(lines) == 1, lines
-    m = re.fullmatch(r"%s \[warn\] %d#0: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
-    assert m, "line %r is not `DATE TIME [warn] PID#0: MESSAGE` (PID %d)" % (lines[0], srv.pid)
+    m = re.fullmatch(r"%s \[warn\] %d#\d+: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
+    assert m, "line %r is not `DATE TIME [warn] PID#TID: MESSAGE` (PID %d)" % (lines[0], srv.pid)
     assert ", client:" not in lines[0] and ", server:" not in lines[0]
     check_local_time(m.group(1))
 
@@ -92,7 +92,7 @@ def test_level_names(server, adapter):
     assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log("lvl DEBUG")
     for name, lua in zip(LEVELS, LUA_LEVELS):
-        srv.wait_log(r"^%s \[%s\] \d+#0: \*\d+ \[lua\] .*lvl %s%s, client: " % (
+        srv.wait_log(r"^%s \[%s\] \d+#\d+: \*\d+ \[lua\] .*lvl %s%s, client: " % (
             DATE, name, lua, LOG_WHILE), timeout=1)
 
 
@@ -141,7 +141,7 @@ def test_server_level_and_main_level(server, adapter):
         main="error_log %s debug;\n" % adapter.error_log_name)
     assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/server.log", r"session warn%s, client: 127\.0\.0\.1, server: " % LOG_WHILE)
-    srv.wait_log(r"\[info\] \d+#0: \[lua\] .*init info")
+    srv.wait_log(r"\[info\] \d+#\d+: \[lua\] .*init info")
     assert not lines_with(srv.read("logs/server.log"), "session info")
     assert not lines_with(srv.error_log(), "session info")
 
@@ -157,7 +157,7 @@ def test_main_level_for_lines_outside_servers(server, adapter):
             + server_block(0, 'ngx.say("ok")', "error_log logs/server.log debug;"),
         main="error_log %s notice;\n" % adapter.error_log_name)
     assert start_session(srv).recv_until_close() == b"ok\n"
-    srv.wait_log(r"\[notice\] \d+#0: \[lua\] .*init notice")
+    srv.wait_log(r"\[notice\] \d+#\d+: \[lua\] .*init notice")
     assert not lines_with(srv.error_log(), "init info")
     assert not lines_with(srv.read("logs/server.log"), "init ")
 
@@ -177,12 +177,12 @@ def test_server_error_log_gets_its_connections(server, adapter):
     assert start_session(srv, 0).recv_until_close() == b"a\n"
     assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.connect(2).expect_closed()         # denied at accept: no script, no first bytes
-    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#0: \*\d+ \[lua\] .*from a%s, client: "
+    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#\d+: \*\d+ \[lua\] .*from a%s, client: "
                                 r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                                     DATE, LOG_WHILE, srv.ports[0]))
     srv.wait_log(r"\[error\] .*from b%s, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$"
                  % (LOG_WHILE, srv.ports[1]))
-    srv.wait_file("logs/c.log", r"\[error\] \d+#0: \*\d+ access forbidden by rule%s, client: "
+    srv.wait_file("logs/c.log", r"\[error\] \d+#\d+: \*\d+ access forbidden by rule%s, client: "
                                 r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                                     LOG_WHILE, srv.ports[2]))
     main = srv.error_log()
@@ -202,7 +202,7 @@ def test_tcp_error_log_gets_its_servers(server, adapter):
         main="error_log %s debug;\n" % adapter.error_log_name)
     assert start_session(srv, 0).recv_until_close() == b"a\n"
     assert start_session(srv, 1).recv_until_close() == b"b\n"
-    srv.wait_file("logs/tcp.log", r"\[info\] \d+#0: \*\d+ \[lua\] .*from a%s, client: "
+    srv.wait_file("logs/tcp.log", r"\[info\] \d+#\d+: \*\d+ \[lua\] .*from a%s, client: "
                                   r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                                       LOG_WHILE, srv.ports[0]))
     assert not lines_with(srv.error_log(), "from a")

@@ -46,9 +46,9 @@ def log_line(srv, marker, timeout=5):
 
 
 def lua_line_re(level, line, message):
-    """`[LEVEL] PID#0: *N [lua] SOURCE:LINE: MESSAGE, client: 127.0.0.1`; SOURCE must name
+    """`[LEVEL] PID#TID: *N [lua] SOURCE:LINE: MESSAGE, client: 127.0.0.1`; SOURCE must name
     t.lua (its path may be shortened)."""
-    return (r"\[%s\] \d+#0: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: %s, client: 127\.0\.0\.1\b"
+    return (r"\[%s\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: %s, client: 127\.0\.0\.1\b"
             % (level, line, re.escape(message)))
 
 
@@ -134,7 +134,7 @@ def test_log_without_message(server):
     assert srv.connect().start().recv_until_close() == b"done\n"
     srv.wait_log(r"twopartsjoined")
     n = line_no(CALL, "ngx.log(ngx.ERR)")
-    pattern = r"\[error\] \d+#0: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: ?, client: 127\.0\.0\.1" % n
+    pattern = r"\[error\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: ?, client: 127\.0\.0\.1" % n
     m = srv.wait_log(pattern)
     assert m
 

@@ -227,7 +227,7 @@ def test_worker_killed_is_logged_and_replaced(server):
     assert len(seen) == 2, "only workers %r answered" % sorted(seen)
     victim, other = sorted(seen)
     os.kill(victim, signal.SIGKILL)
-    srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#0: "
+    srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#\d+: "
                  r"worker process %d exited on signal 9\b" % (srv.pid, victim))
     workers = wait_until(lambda: (lambda k: len(k) == 2 and victim not in k and k)(
         children(srv.pid)), 5, lambda: "master's children: %r (killed %d)" % (
@@ -245,7 +245,7 @@ def test_worker_exiting_with_code_is_logged_and_replaced(server):
     srv = server(tcp=RESPAWN, main=MASTER, files={"conf/pid.lua": PID_LUA})
     before = wait_workers(srv)
     start_session(srv).expect_closed(5)
-    m = srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#0: "
+    m = srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#\d+: "
                      r"worker process (\d+) exited with code 3\b" % srv.pid)
     gone = int(m.group(1))
     assert gone in before
@@ -486,7 +486,7 @@ def test_worker_connections_limit(server):
     assert b.recv_line() == b"hi\n"
     extra = srv.connect()
     extra.expect_closed(2)
-    srv.wait_log(r"\[alert\] \d+#0: (?:\*\d+ )?2 worker_connections are not enough")
+    srv.wait_log(r"\[alert\] \d+#\d+: (?:\*\d+ )?2 worker_connections are not enough")
     # Closing `a` ends its session (receive reports "closed"): the slot is free again.
     a.close()
 
@@ -640,7 +640,7 @@ def _check_access(srv, allowed):
         assert "access forbidden by rule" not in srv.error_log()
     else:
         c.expect_closed()
-        srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] \d+#0: \*\d+ access forbidden "
+        srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] \d+#\d+: \*\d+ access forbidden "
                      r"by rule%s, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                          LOG_WHILE, srv.port))
         assert "script ran" not in srv.error_log(), "the script ran for a denied client"

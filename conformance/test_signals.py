@@ -196,7 +196,7 @@ def test_hup_with_invalid_configuration_keeps_serving(server, mode):
     line = next(n for n, l in enumerate(text, 1) if "bogus_directive" in l)
     # The configuration error as -t would report it, in an emerg line of the error log
     # (text after FILE:LINE is tolerated).
-    srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#0: unknown directive "
+    srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: unknown directive "
                  r"\"bogus_directive\" in %s:%d\b" % (re.escape(conf), line))
     for _ in range(6):
         assert start_session(srv, 0).recv_line() == b"v1 init1\n"
@@ -215,7 +215,7 @@ def test_hup_with_script_that_does_not_compile_keeps_serving(server):
     assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     rewrite(srv, files={"conf/init.lua": 'G = "init2"', "conf/t.lua": "ngx.say(("})
     srv.signal(signal.SIGHUP)
-    srv.wait_log(r"\[emerg\] \d+#0: .*failed to load Lua code")
+    srv.wait_log(r"\[emerg\] \d+#\d+: .*failed to load Lua code")
     workers = wait_workers(srv)
     os.kill(workers[0], signal.SIGKILL)
     wait_until(lambda: len(children(srv.pid)) == 2 and workers[0] not in children(srv.pid), 5,
@@ -234,7 +234,7 @@ def test_hup_ignored_without_master(server):
     for path, text in HUP_FILES_V2.items():
         (srv.prefix / path).write_text(text)
     srv.signal(signal.SIGHUP)
-    srv.wait_log(r"\[warn\] \d+#0: reload needs \"master_process on\"; SIGHUP ignored")
+    srv.wait_log(r"\[warn\] \d+#\d+: reload needs \"master_process on\"; SIGHUP ignored")
     assert start_session(srv, 0).recv_line() == b"v1 init1\n"
     assert srv.proc.poll() is None, "the server exited on HUP"
 
