@@ -115,12 +115,15 @@ def read_expectations(path, display, clauses):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        ident, _, reason = text.partition("#")
-        ident, reason = ident.strip(), reason.strip()
+        # A case id's parameters may hold spaces and "#": the reason starts at the first "#"
+        # after the closing "]".
+        cut = text.rfind("]") + 1 if "[" in text.split("#", 1)[0] else 0
+        head, _, reason = text[cut:].partition("#")
+        ident, reason = (text[:cut] + head).strip(), reason.strip()
         where = "%s:%d" % (display, number)
         if not reason:
             problems.append("%s: %r has no reason (write `ID  # why it fails`)" % (where, ident))
-        elif len(ident.split()) != 1:
+        elif len(ident.split("[", 1)[0].split()) != 1:
             problems.append("%s: one id per line, got %r" % (where, ident))
         elif "::" not in ident and not CLAUSE_ID_RE.fullmatch(ident):
             problems.append("%s: %r is neither a clause id nor a case id (file.py::case)" % (

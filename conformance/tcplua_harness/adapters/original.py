@@ -44,7 +44,6 @@ class OriginalAdapter(Adapter):
     conf_name = "conf/nginx.conf"
     pid_name = "logs/nginx.pid"
     error_log_name = "logs/error.log"
-    default_main = Adapter.default_main[:3] + (("pid", "pid logs/nginx.pid;"),)
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",                          # nginx 1.4.1: no -T
         "directive.tcp_nodelay",             # no such directive in src/tcp
@@ -59,9 +58,13 @@ class OriginalAdapter(Adapter):
 
     def __init__(self, bin_path=None):
         super().__init__(bin_path)
-        if os.geteuid() == 0:
-            # Workers would run as nobody and could not read scripts under pytest's 0700 tmp.
-            self.default_main = self.default_main + (("user", "user root;"),)
+
+    @property
+    def default_main(self):
+        # As root, workers would run as nobody and could not read scripts under pytest's
+        # 0700 temp directories.
+        extra = (("user", "user root;"),) if os.geteuid() == 0 else ()
+        return Adapter.default_main.fget(self) + extra
 
     def default_bin(self):
         return os.environ.get("ORIGINAL_NGINX") or os.path.normpath(_DEFAULT_BUILD)

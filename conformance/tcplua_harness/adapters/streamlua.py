@@ -345,7 +345,6 @@ class StreamLuaAdapter(Adapter):
     program = "nginx"
     conf_name = "conf/nginx.conf"
     pid_name = "logs/nginx.pid"
-    default_main = Adapter.default_main[:3] + (("pid", "pid logs/nginx.pid;"),)
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",            # -T exists but dumps the translated configuration, not the case's
         "wait_next_request",   # no light sessions in stream-lua
@@ -355,9 +354,13 @@ class StreamLuaAdapter(Adapter):
     def __init__(self, bin_path=None):
         super().__init__(bin_path)
         self.module = os.environ.get("STREAMLUA_MODULE") or DEFAULT_MODULE
-        if os.geteuid() == 0:
-            # Workers would run as nobody and could not read scripts under pytest's 0700 tmp.
-            self.default_main = self.default_main + (("user", "user root;"),)
+
+    @property
+    def default_main(self):
+        # As root, workers would run as nobody and could not read scripts under pytest's
+        # 0700 temp directories.
+        extra = (("user", "user root;"),) if os.geteuid() == 0 else ()
+        return Adapter.default_main.fget(self) + extra
 
     def default_bin(self):
         return os.environ.get("STREAMLUA_NGINX") or "/usr/sbin/nginx"
