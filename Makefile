@@ -44,7 +44,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o) $(LUA_MODS:api/%.lua=build-fuzz/gen/%_lua.o)
 
-.PHONY: all deps run check unit valgrind conformance spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict bench-proxy clean
+.PHONY: all deps run check unit valgrind conformance selftest spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict bench-proxy clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -116,10 +116,17 @@ else
 	$(PYTHON) -m tcplua_harness.report --compare $(CURDIR)/$(BUILD)/repeat/run*.json; exit $$rc
 endif
 
+# The suite judging a deliberately broken implementation (the reference with two injected
+# faults, conformance/tcplua_harness/adapters/selftest.py) must fail exactly the cases of
+# conformance/selftest/expected.txt: proof that the suite fails where it must.
+selftest: all
+	cd conformance && TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q -n 2 --impl selftest \
+	  --expectations=selftest/expected.txt --spec-report=$(CURDIR)/$(BUILD)/selftest-report.json
+
 spec-coverage:
 	@$(PYTHON) ci/spec_coverage.py SPEC.md conformance
 
-check: deps all unit conformance spec-coverage fuzz-replay
+check: deps all unit conformance selftest spec-coverage fuzz-replay
 
 # ASan+UBSan build of the server and units in build-asan/, then the same checks against it.
 asan: deps
