@@ -1,0 +1,87 @@
+"""Cases added because a mutant of ci/mutants/ survived the suite (ci/mutants/README.md): each
+names the mutant it kills and the clause that mutant violates. They judge any implementation
+like every other case; they live here so that the topic modules stay as their authors keep them.
+"""
+import socket
+import time
+
+import pytest
+
+from tcplua_harness.cases import serve
+
+spec = pytest.mark.spec
+
+
+@spec("sleep.ms")
+def test_sleep_lasts_the_time_asked(server):
+    """sleep.ms: `ngx.sleep(seconds)` MUST suspend the script for the given number of seconds
+    (millisecond resolution). Output is written when the script waits, so the client sees
+    "before" when the sleep starts and "after" when it ends: 300 ms apart, not 30
+    (mutant 023-sleep-in-centiseconds)."""
+    srv = serve(server, 'ngx.say("before") ngx.sleep(0.3) ngx.say("after")')
+    c = srv.connect()
+    assert c.recv_line() == b"before\n"
+    started = time.monotonic()
+    assert c.recv_line() == b"after\n"
+    assert time.monotonic() - started >= 0.25
+    c.expect_closed()
+
+
+@spec("socket.send.wait")
+def test_cosocket_send_timeout_is_between_writes(server):
+    """socket.send.wait: the send timeout bounds the time between two writes that make
+    progress (as nginx's). An upstream that reads 16 KB every 50 ms takes 400 KB in over a
+    second, several times the 300 ms send timeout, but never leaves send waiting 300 ms: the
+    send returns the byte count (mutant 036-co-send-timeout-not-rearmed times out)."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # inherited by the accepted socket
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(5)
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+s:settimeout(300)
+assert(s:connect("127.0.0.1", %d))
+s:setoption("sndbuf", 16384)
+ngx.say(s:send(string.rep("y", 400000)))
+""" % ls.getsockname()[1])
+    c = srv.connect()
+    up, _ = ls.accept()
+    up.settimeout(5)
+    got = 0
+    started = time.monotonic()
+    while got < 400000:
+        time.sleep(0.05)  # creates the condition: a reader slower than the sender, never idle for 300 ms
+        chunk = up.recv(16384)
+        if not chunk:
+            break
+        got += len(chunk)
+    assert got == 400000, "the upstream got %d of 400000 bytes" % got
+    assert time.monotonic() - started > 0.6, "the upstream read faster than planned; the case proves nothing"
+    assert c.recv_until_close(10) == b"400000\n"
+    up.close()
+    ls.close()
+
+
+@spec("socket.pool.timeout")
+def test_setkeepalive_zero_never_expires(server):
+    """socket.pool.timeout: an idle pooled connection MUST be closed when its keepalive
+    timeout (setkeepalive's; 0 or negative: never) expires. Parked with setkeepalive(0), it
+    is still there for the next session (mutant 040-keepalive-zero-timeout closes it at once)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(5)
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+ngx.say("reused ", s:getreusedtimes())
+ngx.say("keepalive ", s:setkeepalive(0))
+""" % ls.getsockname()[1])
+    c = srv.connect()
+    up, _ = ls.accept()
+    assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
+    time.sleep(0.2)  # creates the condition: the connection idles in the pool
+    assert srv.connect().recv_until_close() == b"reused 1\nkeepalive 1\n"
+    up.close()
+    ls.close()
