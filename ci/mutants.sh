@@ -9,7 +9,7 @@
 # For every patch: copy a base tree (git archive HEAD, built once with OPT=-O1) with its build,
 # apply the patch (one that does not apply is "stale", not a survivor), rebuild build/tcplua
 # there, run the unit binaries, then each pytest subset with TCPLUA_BIN at that build and a
-# deadline (MUTANT_DEADLINE seconds per subset). Killed = a unit test or a conformance case
+# deadline (MUTANT_DEADLINE seconds per subset, MUTANT_UNIT_DEADLINE per unit binary). Killed = a unit test or a conformance case
 # failed (or a subset hit the deadline); the first killer is named. One mutant at a time.
 #
 #   ci/mutants.sh                  every patch;   MUTANTS="001 017" ci/mutants.sh: a subset
@@ -22,6 +22,7 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 py=${PYTHON:-/usr/bin/python3}
 deadline=${MUTANT_DEADLINE:-180}
+unit_deadline=${MUTANT_UNIT_DEADLINE:-30}
 min_score=${MUTANTS_MIN_SCORE:-95}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tcplua-mutants.XXXXXX")
 base=$work/base
@@ -104,10 +105,13 @@ for p in "${patches[@]}"; do
                 status=build-error
                 break
             fi
-            if ! (cd "$d" && CK_DEFAULT_TIMEOUT=10 timeout -k 5 "$deadline" "build/$u") >"$log/unit.log" 2>&1; then
-                status=killed by="unit ${u##*/}"
-                break
-            fi
+            (cd "$d" && CK_DEFAULT_TIMEOUT=10 timeout -k 5 "$unit_deadline" "build/$u") >"$log/unit.log" 2>&1
+            case $? in
+            0) ;;
+            124 | 137) status=killed by="unit ${u##*/} (deadline)" ;;
+            *) status=killed by="unit ${u##*/}: $(grep -m1 -oE '[^ ]+:[0-9]+:[EF]:[^:]+:[^:]+' "$log/unit.log")" ;;
+            esac
+            [ -z "$status" ] || break
         done
     fi
     if [ -z "$status" ]; then
