@@ -85,3 +85,26 @@ ngx.say("keepalive ", s:setkeepalive(0))
     assert srv.connect().recv_until_close() == b"reused 1\nkeepalive 1\n"
     up.close()
     ls.close()
+
+
+@spec("output.return")
+def test_print_after_a_reset_while_sleeping_says_closed(server):
+    """output.return: "If the connection failed, they MUST return nil and an error string
+    (closed when the client is gone ...)". Here the reset arrives while the script sleeps and
+    nothing reads, so the server learns of it from the write itself (send fails with
+    ECONNRESET, not EPIPE): still `closed` (mutant 062-io-reset-not-closed said
+    "Connection reset by peer")."""
+    script = ('ngx.say("ready")\n'
+              'ngx.sleep(0.3)\n'
+              'for i = 1, 50 do\n'
+              '  local n, e = ngx.print("x")\n'
+              '  if not n then ngx.log(ngx.ERR, "print failed: ", tostring(n), " ", tostring(e)) return end\n'
+              '  ngx.sleep(0.001)\n'
+              'end\n'
+              'ngx.log(ngx.ERR, "print never failed")\n')
+    srv = serve(server, script)
+    c = srv.connect()
+    assert c.recv_line() == b"ready\n"
+    c.abort()
+    m = srv.wait_log(r"print (?:failed: (\S+) ([^,\n]+)|never failed)")
+    assert (m.group(1), m.group(2)) == ("nil", "closed"), m.group(0)
