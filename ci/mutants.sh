@@ -9,8 +9,9 @@
 # For every patch: copy a base tree (git archive HEAD, built once with OPT=-O1) with its build,
 # apply the patch (one that does not apply is "stale", not a survivor), rebuild build/tcplua
 # there, run the unit binaries, then each pytest subset with TCPLUA_BIN at that build and a
-# deadline (MUTANT_DEADLINE seconds per subset, MUTANT_UNIT_DEADLINE per unit binary). Killed = a unit test or a conformance case
-# failed (or a subset hit the deadline); the first killer is named. One mutant at a time.
+# deadline (MUTANT_DEADLINE seconds per subset, MUTANT_UNIT_DEADLINE per unit binary).
+# Killed = a unit test or a conformance case failed (or hit the deadline); the first killer is
+# named. One mutant at a time (make -j2). The tests are HEAD's: commit a new case first.
 #
 #   ci/mutants.sh                  every patch;   MUTANTS="001 017" ci/mutants.sh: a subset
 #   MUTANTS_BASELINE=1             first runs every selected subset against the unmutated build
