@@ -17,6 +17,7 @@
 #   MUTANTS_BASELINE=1             first runs every selected subset against the unmutated build
 #                                  (a subset that fails there would make kills meaningless)
 #   MUTANTS_KEEP=1                 keeps the work directory (logs per mutant)
+#   MUTANTS_UNIT=0                 skips the unit binaries: the conformance suite alone
 # Exit status: 0 when the score (killed / non-equivalent applied mutants) reaches
 # MUTANTS_MIN_SCORE (default 95), else 1.
 set -u
@@ -63,7 +64,7 @@ run_group() {
     rc=$?
     case $rc in
     0) echo pass ;;
-    1) echo "killed $(grep -m1 -oE '^(FAILED|ERROR) [^ ]+' "$log" | cut -d' ' -f2)" ;;
+    1) echo "killed $(grep -m1 -E '^(FAILED|ERROR) ' "$log" | sed -E 's/^(FAILED|ERROR) //; s/ - .*//')" ;;
     124 | 137) echo deadline ;;
     *) echo "error $rc" ;;
     esac
@@ -101,7 +102,7 @@ for p in "${patches[@]}"; do
         fi
     fi
     if [ -z "$status" ]; then
-        for u in $(header unit "$p"); do
+        for u in $([ "${MUTANTS_UNIT:-1}" = 0 ] || header unit "$p"); do
             if ! make -C "$d" -j2 OPT=-O1 "build/$u" >>"$log/build.log" 2>&1; then
                 status=build-error
                 break
