@@ -225,3 +225,28 @@ m("accesslog-requests-is-connection", "$connection_requests prints $connection",
 m("recvbuf-compacts-eagerly", "the receive buffer compacts when more bytes move than were consumed",
   "core/recvbuf.c", "(tail < target && b->start >= len)", "(tail < target && b->start > 0)",
   "test_receive.py -k 'large or beyond' test_session.py -k pipelined", "core/tests/test_recvbuf")
+# ---- third batch: time parsing, signals, resolver, lists, clock ----
+m("httptime-no-400-leap", "parse_tcp_time rejects 29 February of years divisible by 400",
+  "core/httptime.c", "return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;", "return y % 4 == 0 && y % 100 != 0;",
+  "test_time.py")
+m("reopen-not-forwarded", "the master reopens its logs on USR1 but does not tell the workers",
+  "core/master.c", "        vservers_reopen(mt->conf, mt->vs);\n        signal_workers(SIGUSR1, 0);\n", "        vservers_reopen(mt->conf, mt->vs);\n",
+  "test_signals.py -k 'usr1 or reopen'")
+m("reload-keeps-old-workers", "a reload starts new workers but never stops the old ones",
+  "core/master.c", "    spawn_all(mt);\n    signal_workers(SIGQUIT, 1);\n", "    spawn_all(mt);\n",
+  "test_signals.py -k 'hup_reloads or s_reload'")
+m("resolver-valid-ignored", "resolver valid= is ignored (the answer's TTL is used)",
+  "core/resolver.c", "cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);", "cache_put(r, lk->name, addrs, n, ttl_s * 1000);",
+  "test_cosocket.py -k resolver", "core/tests/test_resolver")
+m("shdict-lpop-from-right", "lpop takes the last element and rpop the first",
+  "core/shdict_list.c", "shd_ref_t e = left ? l.first : l.last;", "shd_ref_t e = left ? l.last : l.first;",
+  "test_shdict.py -k lists", "core/tests/test_shdict")
+m("ngx-time-fraction", "ngx.time returns the fractional ngx.now",
+  "api/api_time.c", "    lua_pushnumber(L, (lua_Number)clock_time());\n", "    lua_pushnumber(L, (lua_Number)clock_now());\n",
+  "test_time.py", "api/tests/test_time")
+m("accesslog-timer-flushes-nothing", "the access-log delay timer does not flush (lines wait for the next batch)",
+  "core/worker.c", "        if (vs->access_len) accesslog_flush(vs);\n}", "        if (vs->access_len > 65536) accesslog_flush(vs);\n}",
+  "test_accesslog.py -k 'reach_the_file or one_line'")
+m("quit-closes-idle-late", "a graceful stop waits for idle (wait_next_request) sessions instead of ending them",
+  "api/session.c", "return ss->wait.ops && ss->wait.ops->idle;", "return 0 && ss->wait.ops && ss->wait.ops->idle;",
+  "test_signals.py -k quit")
