@@ -2,12 +2,13 @@
 names the mutant it kills and the clause that mutant violates. They judge any implementation
 like every other case; they live here so that the topic modules stay as their authors keep them.
 """
+import calendar
 import socket
 import time
 
 import pytest
 
-from tcplua_harness.cases import serve
+from tcplua_harness.cases import said_lines, serve
 
 spec = pytest.mark.spec
 
@@ -108,3 +109,14 @@ def test_print_after_a_reset_while_sleeping_says_closed(server):
     c.abort()
     m = srv.wait_log(r"print (?:failed: (\S+) ([^,\n]+)|never failed)")
     assert (m.group(1), m.group(2)) == ("nil", "closed"), m.group(0)
+
+
+@spec("time.parse.roundtrip")
+def test_parse_tcp_time_roundtrip_on_leap_days(server):
+    """time.parse.roundtrip: for every `sec` in the range of [time.tcp_time.range],
+    `ngx.parse_tcp_time(ngx.tcp_time(sec))` MUST equal `math.floor(sec)`. On 29 February of
+    years divisible by 4, including 400 (1600, 2000, 2400), not only on ordinary days
+    (mutant 072-httptime-no-400-leap gave nil for 2000 and 2400)."""
+    values = [calendar.timegm((year, 2, 29, 12, 0, 0)) for year in (1600, 1972, 2000, 2004, 2400)]
+    script = "".join("ngx.say(ngx.parse_tcp_time(ngx.tcp_time(%d)))\n" % v for v in values)
+    assert said_lines(server, script) == [str(v) for v in values]
