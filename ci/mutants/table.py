@@ -228,7 +228,7 @@ m("recvbuf-compacts-eagerly", "the receive buffer compacts when more bytes move 
 # ---- third batch: time parsing, signals, resolver, lists, clock ----
 m("httptime-no-400-leap", "parse_tcp_time rejects 29 February of years divisible by 400",
   "core/httptime.c", "return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;", "return y % 4 == 0 && y % 100 != 0;",
-  "test_time.py")
+  "test_time.py test_mutant_kills.py -k leap")
 m("reopen-not-forwarded", "the master reopens its logs on USR1 but does not tell the workers",
   "core/master.c", "        vservers_reopen(mt->conf, mt->vs);\n        signal_workers(SIGUSR1, 0);\n", "        vservers_reopen(mt->conf, mt->vs);\n",
   "test_signals.py -k 'usr1 or reopen'")
