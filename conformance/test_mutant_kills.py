@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tcplua_harness.cases import said_lines, serve
+from tcplua_harness.upstreams import DNS, Echo
 
 spec = pytest.mark.spec
 
@@ -120,3 +121,25 @@ def test_parse_tcp_time_roundtrip_on_leap_days(server):
     values = [calendar.timegm((year, 2, 29, 12, 0, 0)) for year in (1600, 1972, 2000, 2004, 2400)]
     script = "".join("ngx.say(ngx.parse_tcp_time(ngx.tcp_time(%d)))\n" % v for v in values)
     assert said_lines(server, script) == [str(v) for v in values]
+
+
+@spec("socket.resolver.cache")
+def test_resolver_valid_outlasts_a_zero_ttl(server):
+    """socket.resolver.cache: a positive answer MUST be kept for `valid=` when given, else for
+    its smallest TTL. The DNS server answers with TTL 0 and the resolver says valid=30s: three
+    connects, one query (mutant 075-resolver-valid-ignored followed the TTL and asked thrice;
+    test_cosocket's case answers with TTL 300, which hides it)."""
+    echo, dns = Echo().start(), DNS({"up.test": ["127.0.0.1"]}, ttl=0).start()
+    try:
+        srv = serve(server, """
+local s = ngx.socket.tcp()
+ngx.say(s:connect("up.test", %d))
+s:send("hi\\n")
+ngx.say(s:receive())
+""" % echo.port, extra="resolver 127.0.0.1:%d valid=30s ipv6=off;\nresolver_timeout 300ms;\n" % dns.port)
+        for _ in range(3):
+            assert srv.connect().recv_until_close().decode().splitlines() == ["1", "hi"]
+        assert dns.count("up.test") == 1
+    finally:
+        dns.stop()
+        echo.stop()
