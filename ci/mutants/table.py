@@ -237,7 +237,7 @@ m("reload-keeps-old-workers", "a reload starts new workers but never stops the o
   "test_signals.py -k 'hup_reloads or s_reload'")
 m("resolver-valid-ignored", "resolver valid= is ignored (the answer's TTL is used)",
   "core/resolver.c", "cache_put(r, lk->name, addrs, n, r->valid_ms ? r->valid_ms : ttl_s * 1000);", "cache_put(r, lk->name, addrs, n, ttl_s * 1000);",
-  "test_cosocket.py -k resolver", "core/tests/test_resolver")
+  "test_cosocket.py -k resolver test_mutant_kills.py -k resolver", "core/tests/test_resolver")
 m("shdict-lpop-from-right", "lpop takes the last element and rpop the first",
   "core/shdict_list.c", "shd_ref_t e = left ? l.first : l.last;", "shd_ref_t e = left ? l.last : l.first;",
   "test_shdict.py -k lists", "core/tests/test_shdict")
