@@ -179,3 +179,10 @@ format-check:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Mutation testing (ci/mutants.sh, ci/mutants/README.md): each ci/mutants/*.patch is a fault
+# that the named conformance subsets (and unit tests) must catch. Not in `make check`: one
+# rebuild and a few test files per mutant. MUTANTS="001 017" runs a subset.
+.PHONY: mutants
+mutants:
+	bash ci/mutants.sh
