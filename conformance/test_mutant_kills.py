@@ -9,9 +9,11 @@ import time
 import pytest
 
 from tcplua_harness.cases import said_lines, serve
+from tcplua_harness.client import START_LUA
 from tcplua_harness.upstreams import DNS, Echo
 
 spec = pytest.mark.spec
+needs = pytest.mark.needs
 
 
 @spec("sleep.ms")
@@ -20,8 +22,8 @@ def test_sleep_lasts_the_time_asked(server):
     (millisecond resolution). Output is written when the script waits, so the client sees
     "before" when the sleep starts and "after" when it ends: 300 ms apart, not 30
     (mutant 023-sleep-in-centiseconds)."""
-    srv = serve(server, 'ngx.say("before") ngx.sleep(0.3) ngx.say("after")')
-    c = srv.connect()
+    srv = serve(server, START_LUA + 'ngx.say("before") ngx.sleep(0.3) ngx.say("after")')
+    c = srv.connect().start()
     assert c.recv_line() == b"before\n"
     started = time.monotonic()
     assert c.recv_line() == b"after\n"
@@ -30,6 +32,7 @@ def test_sleep_lasts_the_time_asked(server):
 
 
 @spec("socket.send.wait")
+@needs("cosocket")
 def test_cosocket_send_timeout_is_between_writes(server):
     """socket.send.wait: the send timeout bounds the time between two writes that make
     progress (as nginx's). An upstream that reads 16 KB every 50 ms takes 400 KB in over a
@@ -40,14 +43,14 @@ def test_cosocket_send_timeout_is_between_writes(server):
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
     ls.settimeout(5)
-    srv = serve(server, """
+    srv = serve(server, START_LUA + """
 local s = ngx.socket.tcp()
 s:settimeout(300)
 assert(s:connect("127.0.0.1", %d))
 s:setoption("sndbuf", 16384)
 ngx.say(s:send(string.rep("y", 400000)))
 """ % ls.getsockname()[1])
-    c = srv.connect()
+    c = srv.connect().start()
     up, _ = ls.accept()
     up.settimeout(5)
     got = 0
@@ -66,6 +69,7 @@ ngx.say(s:send(string.rep("y", 400000)))
 
 
 @spec("socket.pool.timeout")
+@needs("cosocket")
 def test_setkeepalive_zero_never_expires(server):
     """socket.pool.timeout: an idle pooled connection MUST be closed when its keepalive
     timeout (setkeepalive's; 0 or negative: never) expires. Parked with setkeepalive(0), it
@@ -74,17 +78,17 @@ def test_setkeepalive_zero_never_expires(server):
     ls.bind(("127.0.0.1", 0))
     ls.listen(4)
     ls.settimeout(5)
-    srv = serve(server, """
+    srv = serve(server, START_LUA + """
 local s = ngx.socket.tcp()
 assert(s:connect("127.0.0.1", %d))
 ngx.say("reused ", s:getreusedtimes())
 ngx.say("keepalive ", s:setkeepalive(0))
 """ % ls.getsockname()[1])
-    c = srv.connect()
+    c = srv.connect().start()
     up, _ = ls.accept()
     assert c.recv_until_close() == b"reused 0\nkeepalive 1\n"
     time.sleep(0.2)  # creates the condition: the connection idles in the pool
-    assert srv.connect().recv_until_close() == b"reused 1\nkeepalive 1\n"
+    assert srv.connect().start().recv_until_close() == b"reused 1\nkeepalive 1\n"
     up.close()
     ls.close()
 
@@ -96,7 +100,7 @@ def test_print_after_a_reset_while_sleeping_says_closed(server):
     nothing reads, so the server learns of it from the write itself (send fails with
     ECONNRESET, not EPIPE): still `closed` (mutant 062-io-reset-not-closed said
     "Connection reset by peer")."""
-    script = ('ngx.say("ready")\n'
+    script = (START_LUA + 'ngx.say("ready")\n'
               'ngx.sleep(0.3)\n'
               'for i = 1, 50 do\n'
               '  local n, e = ngx.print("x")\n'
@@ -105,7 +109,7 @@ def test_print_after_a_reset_while_sleeping_says_closed(server):
               'end\n'
               'ngx.log(ngx.ERR, "print never failed")\n')
     srv = serve(server, script)
-    c = srv.connect()
+    c = srv.connect().start()
     assert c.recv_line() == b"ready\n"
     c.abort()
     m = srv.wait_log(r"print (?:failed: (\S+) ([^,\n]+)|never failed)")
@@ -124,6 +128,7 @@ def test_parse_tcp_time_roundtrip_on_leap_days(server):
 
 
 @spec("socket.resolver.cache")
+@needs("cosocket")
 def test_resolver_valid_outlasts_a_zero_ttl(server):
     """socket.resolver.cache: a positive answer MUST be kept for `valid=` when given, else for
     its smallest TTL. The DNS server answers with TTL 0 and the resolver says valid=30s: three
@@ -131,14 +136,14 @@ def test_resolver_valid_outlasts_a_zero_ttl(server):
     test_cosocket's case answers with TTL 300, which hides it)."""
     echo, dns = Echo().start(), DNS({"up.test": ["127.0.0.1"]}, ttl=0).start()
     try:
-        srv = serve(server, """
+        srv = serve(server, START_LUA + """
 local s = ngx.socket.tcp()
 ngx.say(s:connect("up.test", %d))
 s:send("hi\\n")
 ngx.say(s:receive())
 """ % echo.port, extra="resolver 127.0.0.1:%d valid=30s ipv6=off;\nresolver_timeout 300ms;\n" % dns.port)
         for _ in range(3):
-            assert srv.connect().recv_until_close().decode().splitlines() == ["1", "hi"]
+            assert srv.connect().start().recv_until_close().decode().splitlines() == ["1", "hi"]
         assert dns.count("up.test") == 1
     finally:
         dns.stop()
