@@ -60,9 +60,12 @@ def parse(text):
 
 REF = parse((REFERENCE / "shdict_ngx_lua.txt").read_text())
 
+# pcall: without capability init_log (ngx.log raises in init_by_lua, as in the 2015 module) the
+# init.* probes are not run, but init must still fill the dictionaries for the from_init.* ones;
+# a line that could not be logged makes its probe fail as "printed nothing".
 INIT_LUA = """
 dofile("@PREFIX@/conf/probe.lua").init(function (line)
-    ngx.log(ngx.NOTICE, "SHDICT_PROBE ", line, " SHDICT_EOL")
+    pcall(ngx.log, ngx.NOTICE, "SHDICT_PROBE ", line, " SHDICT_EOL")
 end)
 """
 RUN_LUA = START_LUA + """

@@ -34,8 +34,9 @@ _DEFAULT_BUILD = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
 
 
 def add_events(text):
-    """nginx refuses a configuration without an events block ("no events section")."""
-    return text if _EVENTS_RE.search(text) else "events {}\n" + text
+    """nginx refuses a configuration without an events block ("no events section"). Added on
+    line 1, before the text's first line, so that every line keeps its number (`in FILE:LINE`)."""
+    return text if _EVENTS_RE.search(text) else "events {} " + text
 
 
 class OriginalAdapter(Adapter):
