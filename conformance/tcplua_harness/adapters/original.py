@@ -47,6 +47,7 @@ class OriginalAdapter(Adapter):
     error_log_name = "logs/error.log"
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",                          # nginx 1.4.1: no -T
+        "cli.version",                       # -V prints nginx's build text, no LuaJIT/libev line
         "directive.tcp_nodelay",             # no such directive in src/tcp
         "directive.lua_socket",              # no lua_socket_{read,send,keepalive}_timeout, _buffer_size
         "directive.worker_shutdown_timeout", # nginx >= 1.11.11

@@ -347,6 +347,7 @@ class StreamLuaAdapter(Adapter):
     pid_name = "logs/nginx.pid"
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",            # -T exists but dumps the translated configuration, not the case's
+        "cli.version",         # -V prints nginx's build text, no LuaJIT/libev line
         "wait_next_request",   # no light sessions in stream-lua
     }
     wordings = {}
