@@ -90,6 +90,9 @@ def probe_results(server):
         # 4 s here), all of which must end within this one read.
         said, hung = said_until_close(srv.connect(), 30)
         said_nr, hung_nr = said_until_close(srv.connect(1), None)
+        # Stopped here, not by whichever case happened to run the probes first: an unclean
+        # stop (a crash, a needed SIGKILL) is judged by test_probe_server_stops_cleanly.
+        _results["__stop__"] = server.finish_all()
     finally:
         stop_all(fixtures)
         shutil.rmtree(sockdir, ignore_errors=True)
@@ -148,6 +151,15 @@ def test_every_recorded_probe_is_cited():
     missing = sorted(set(REF) - set(cited) - {n for n in REF if NOT_COMPARED.match(n)})
     dup = sorted({n for n in cited if cited.count(n) > 1})
     assert not missing and not dup, "uncited %s, cited twice %s" % (missing, dup)
+
+@spec("socket.reference")
+@pytest.mark.needs("cosocket")
+def test_probe_server_stops_cleanly(server):
+    """socket.reference: the server that ran every probe stops cleanly afterwards (no crash,
+    no SIGKILL needed), as any server of the suite must."""
+    problems = probe_results(server)["__stop__"]
+    assert not problems, "\n".join(problems)
+
 
 GROUPS = [
     ("tcp.",),

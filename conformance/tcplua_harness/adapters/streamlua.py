@@ -383,6 +383,8 @@ class StreamLuaAdapter(Adapter):
             if rel.endswith(".conf") and isinstance(content, str):
                 files[rel] = translate(content, fragment=True, module=self.module)
         files[PRELUDE_NAME] = PRELUDE
+        if conf_text is None:        # a reload case rewriting only files
+            return None, files
         return translate(conf_text, module=self.module), files
 
     def wording(self, key, default):
