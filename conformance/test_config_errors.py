@@ -1,5 +1,6 @@
 """SPEC §2.3 Structure and errors: the fixed error messages, value syntax, paths, include."""
 import random
+import re
 import time
 
 import pytest
@@ -165,7 +166,9 @@ def test_single_valued_directive_repeated(impl, context, text, name):
     """conf.err.duplicate: A single-valued directive repeated in one context MUST be the error
     `"NAME" directive is duplicate`."""
     r = check_in(impl, context, text)
-    lines = [i for i, l in enumerate(r.conf_text.splitlines(), 1) if l.strip().startswith(name)]
+    # A line where the directive starts a statement (an adapter may put text before line 1's).
+    starts = re.compile(r"(?:^|[;{}])\s*%s\b" % re.escape(name))
+    lines = [i for i, l in enumerate(r.conf_text.splitlines(), 1) if starts.search(l)]
     r.assert_emerg('"%s" directive is duplicate' % name, lines[1])
 
 
@@ -173,6 +176,8 @@ def test_single_valued_directive_repeated(impl, context, text, name):
 def test_repeatable_directives(impl):
     """conf.err.duplicate: Where a directive may repeat, §3 says so: listen, allow/deny,
     lua_shared_dict (distinct names), log_format (distinct names) and include."""
+    # An IPv6 allow rule only where IPv6 rules exist.
+    six = "allow ::1;" if impl.adapter.has("ipv6") else ""
     r = impl.test_config(tcp="""
     include none/*.conf;
     include none/*.conf;
@@ -184,11 +189,11 @@ def test_repeatable_directives(impl):
         listen @PORT0@;
         listen @PORT1@;
         allow 127.0.0.1;
-        allow ::1;
+        %s
         deny all;
         protocol tcp_lua;
         process_by_lua 'ngx.say(1)';
-    }""")
+    }""" % six)
     r.assert_ok()
 
 

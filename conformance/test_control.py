@@ -123,8 +123,10 @@ def test_sleep_zero_yields(server):
     script = ('local who = ngx.receive(1)\n'
               'if who == "A" then\n'
               '  ngx.say("A spinning")\n'
-              '  local n = 0\n'
-              '  while not SHARED.go do ngx.sleep(0) n = n + 1 end\n'
+              '  local n, t0 = 0, os.clock()\n'
+              # bounded (4 s of CPU) so that where sleep(0) does not yield the case fails
+              # cleanly instead of leaving a worker that cannot be stopped
+              '  while not SHARED.go and os.clock() - t0 < 4 do ngx.sleep(0) n = n + 1 end\n'
               '  ngx.say("A saw go after ", n > 0 and "some" or "no", " sleeps")\n'
               'else SHARED.go = true ngx.say("B set go") end\n')
     srv = serve(server, script, tcp_extra="init_by_lua 'SHARED = {}';")

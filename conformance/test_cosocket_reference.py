@@ -88,14 +88,30 @@ def probe_results(server):
                                      "conf/env.lua": "return " + lua_env(fixtures) + "\n"})
         # Longer than the default deadline: the probes wait on many timeouts in turn (about
         # 4 s here), all of which must end within this one read.
-        said = srv.connect().start().recv_until_close(30).decode("latin-1")
-        said_nr = srv.connect(1).start().recv_until_close().decode("latin-1")
+        said, hung = said_until_close(srv.connect(), 30)
+        said_nr, hung_nr = said_until_close(srv.connect(1), None)
+        # Stopped here, not by whichever case happened to run the probes first: an unclean
+        # stop (a crash, a needed SIGKILL) is judged by test_probe_server_stops_cleanly.
+        _results["__stop__"] = server.finish_all()
     finally:
         stop_all(fixtures)
         shutil.rmtree(sockdir, ignore_errors=True)
     _results.update(parse(said + "\n" + said_nr))
     _results["__raw__"] = said + "\n" + said_nr
+    # Computed once for every case: a session that does not end (a probe that never returns)
+    # fails each probe it did not print, and, when it printed them all, every probe of it.
+    _results["__hung__"] = "; ".join(h for h in (hung, hung_nr) if h)
     return _results
+
+
+def said_until_close(client, timeout):
+    """What a probe session said up to its close, and None; or, when it did not close in
+    time, what it said and the failure's text."""
+    try:
+        return client.start().recv_until_close(timeout).decode("latin-1"), None
+    except AssertionError as e:
+        said = bytes(client.buf).decode("latin-1")
+        return said, str(e).split("; received")[0] + " (the probe after the last line never returned)"
 
 
 def probes(*keys):
@@ -112,8 +128,10 @@ def check(server, name):
     results = probe_results(server)
     got = results.get(name)
     want = REF[name]
-    assert got is not None, "probe %s printed nothing; the sessions said (tail):\n%s" % (
-        name, results["__raw__"][-2000:])
+    assert got is not None, "probe %s printed nothing%s; the sessions said (tail):\n%s" % (
+        name, " (%s)" % results["__hung__"] if results["__hung__"] else "", results["__raw__"][-2000:])
+    assert not results["__hung__"] or not all(n in results for n in REF if not NOT_COMPARED.match(n)), (
+        "%s: the probe sessions did not end: %s" % (name, results["__hung__"]))
     if name in DEVIATIONS:
         want, why = DEVIATIONS[name]
         assert got == want, "%s (a deliberate difference, %s):\n  got  %s\n  want %s" % (name, why, got, want)
@@ -133,6 +151,15 @@ def test_every_recorded_probe_is_cited():
     missing = sorted(set(REF) - set(cited) - {n for n in REF if NOT_COMPARED.match(n)})
     dup = sorted({n for n in cited if cited.count(n) > 1})
     assert not missing and not dup, "uncited %s, cited twice %s" % (missing, dup)
+
+@spec("socket.reference")
+@pytest.mark.needs("cosocket")
+def test_probe_server_stops_cleanly(server):
+    """socket.reference: the server that ran every probe stops cleanly afterwards (no crash,
+    no SIGKILL needed), as any server of the suite must."""
+    problems = probe_results(server)["__stop__"]
+    assert not problems, "\n".join(problems)
+
 
 GROUPS = [
     ("tcp.",),

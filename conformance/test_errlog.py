@@ -2,6 +2,9 @@
 
 Lines are produced by scripts (`ngx.log`, in sessions and in init_by_lua) and by the
 implementation itself (`access forbidden by rule`), and read back from the log files.
+
+The ngx.log messages these cases write are only vehicles (their [lua] SOURCE:LINE: form is
+log.call's): a subsystem word before [lua] (stream-lua's `stream [lua]`) is allowed.
 """
 import re
 import time
@@ -49,7 +52,7 @@ def test_connection_line_format(server, mode):
         else:
             assert pid in children(srv.pid)
         pids.append(pid)
-    line_re = (r"^%s \[error\] (\d+)#\d+: \*(\d+) \[lua\] .*probe from (\d+)%s, client: "
+    line_re = (r"^%s \[error\] (\d+)#\d+: \*(\d+) (?:\w+ )?\[lua\] .*probe from (\d+)%s, client: "
                r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (DATE, LOG_WHILE, srv.port))
     srv.wait_log(r"probe from %d\b" % pids[-1])
     lines = lines_with(srv.error_log(), "probe from")
@@ -77,7 +80,7 @@ def test_line_outside_connections(server):
     assert start_session(srv).recv_until_close() == b"ok\n"
     lines = lines_with(srv.error_log(), "from init")
     assert len(lines) == 1, lines
-    m = re.fullmatch(r"%s \[warn\] %d#\d+: \[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
+    m = re.fullmatch(r"%s \[warn\] %d#\d+: (?:\w+ )?\[lua\] \S.*from init" % (DATE, srv.pid), lines[0])
     assert m, "line %r is not `DATE TIME [warn] PID#TID: MESSAGE` (PID %d)" % (lines[0], srv.pid)
     assert ", client:" not in lines[0] and ", server:" not in lines[0]
     check_local_time(m.group(1))
@@ -92,7 +95,7 @@ def test_level_names(server, adapter):
     assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_log("lvl DEBUG")
     for name, lua in zip(LEVELS, LUA_LEVELS):
-        srv.wait_log(r"^%s \[%s\] \d+#\d+: \*\d+ \[lua\] .*lvl %s%s, client: " % (
+        srv.wait_log(r"^%s \[%s\] \d+#\d+: \*\d+ (?:\w+ )?\[lua\] .*lvl %s%s, client: " % (
             DATE, name, lua, LOG_WHILE), timeout=1)
 
 
@@ -141,7 +144,7 @@ def test_server_level_and_main_level(server, adapter):
         main="error_log %s debug;\n" % adapter.error_log_name)
     assert start_session(srv).recv_until_close() == b"ok\n"
     srv.wait_file("logs/server.log", r"session warn%s, client: 127\.0\.0\.1, server: " % LOG_WHILE)
-    srv.wait_log(r"\[info\] \d+#\d+: \[lua\] .*init info")
+    srv.wait_log(r"\[info\] \d+#\d+: (?:\w+ )?\[lua\] .*init info")
     assert not lines_with(srv.read("logs/server.log"), "session info")
     assert not lines_with(srv.error_log(), "session info")
 
@@ -157,7 +160,7 @@ def test_main_level_for_lines_outside_servers(server, adapter):
             + server_block(0, 'ngx.say("ok")', "error_log logs/server.log debug;"),
         main="error_log %s notice;\n" % adapter.error_log_name)
     assert start_session(srv).recv_until_close() == b"ok\n"
-    srv.wait_log(r"\[notice\] \d+#\d+: \[lua\] .*init notice")
+    srv.wait_log(r"\[notice\] \d+#\d+: (?:\w+ )?\[lua\] .*init notice")
     assert not lines_with(srv.error_log(), "init info")
     assert not lines_with(srv.read("logs/server.log"), "init ")
 
@@ -177,7 +180,7 @@ def test_server_error_log_gets_its_connections(server, adapter):
     assert start_session(srv, 0).recv_until_close() == b"a\n"
     assert start_session(srv, 1).recv_until_close() == b"b\n"
     srv.connect(2).expect_closed()         # denied at accept: no script, no first bytes
-    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#\d+: \*\d+ \[lua\] .*from a%s, client: "
+    srv.wait_file("logs/a.log", r"^%s \[error\] \d+#\d+: \*\d+ (?:\w+ )?\[lua\] .*from a%s, client: "
                                 r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                                     DATE, LOG_WHILE, srv.ports[0]))
     srv.wait_log(r"\[error\] .*from b%s, client: 127\.0\.0\.1, server: 127\.0\.0\.1:%d$"
@@ -202,7 +205,7 @@ def test_tcp_error_log_gets_its_servers(server, adapter):
         main="error_log %s debug;\n" % adapter.error_log_name)
     assert start_session(srv, 0).recv_until_close() == b"a\n"
     assert start_session(srv, 1).recv_until_close() == b"b\n"
-    srv.wait_file("logs/tcp.log", r"\[info\] \d+#\d+: \*\d+ \[lua\] .*from a%s, client: "
+    srv.wait_file("logs/tcp.log", r"\[info\] \d+#\d+: \*\d+ (?:\w+ )?\[lua\] .*from a%s, client: "
                                   r"127\.0\.0\.1, server: 127\.0\.0\.1:%d$" % (
                                       LOG_WHILE, srv.ports[0]))
     assert not lines_with(srv.error_log(), "from a")
@@ -226,7 +229,7 @@ def test_connection_numbers_unique_across_workers(server):
         clients = [start_session(srv) for _ in range(4)]
         for c in clients:
             assert c.recv_until_close() == b"ok\n"
-        lines = re.findall(r"\*(\d+) \[lua\] .*pid (\d+)%s, client:" % LOG_WHILE,
+        lines = re.findall(r"\*(\d+) (?:\w+ )?\[lua\] .*pid (\d+)%s, client:" % LOG_WHILE,
                            srv.error_log())
         numbers = [n for n, _ in lines]
         pids = {p for _, p in lines}

@@ -48,8 +48,8 @@ def log_line(srv, marker, timeout=5):
 def lua_line_re(level, line, message):
     """`[LEVEL] PID#TID: *N [lua] SOURCE:LINE: MESSAGE, client: 127.0.0.1`; SOURCE must name
     t.lua (its path may be shortened)."""
-    return (r"\[%s\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: %s, client: 127\.0\.0\.1\b"
-            % (level, line, re.escape(message)))
+    return (r"\[%s\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: %s%s, client: 127\.0\.0\.1\b"
+            % (level, line, re.escape(message), cases.LOG_WHILE))
 
 
 # -- log.levels ------------------------------------------------------------------------------------
@@ -120,7 +120,8 @@ def test_log_line_format_and_arguments(server):
     line = log_line(srv, "call-marker")
     want = "call-marker 42 3.5 nil true false null TS"
     assert re.search(lua_line_re("error", line_no(CALL, "call-marker"), want), line), line
-    assert line.split("[lua] ", 1)[1].split(", client:")[0].endswith(": " + want), line
+    message = re.sub(cases.LOG_WHILE + "$", "", line.split("[lua] ", 1)[1].split(", client:")[0], count=1)
+    assert message.endswith(": " + want), line
     line = log_line(srv, "twopartsjoined")
     assert re.search(lua_line_re("warn", line_no(CALL, '"two"'), "twopartsjoined"),
                      line), line
@@ -134,7 +135,8 @@ def test_log_without_message(server):
     assert srv.connect().start().recv_until_close() == b"done\n"
     srv.wait_log(r"twopartsjoined")
     n = line_no(CALL, "ngx.log(ngx.ERR)")
-    pattern = r"\[error\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: ?, client: 127\.0\.0\.1" % n
+    pattern = r"\[error\] \d+#\d+: (?:\*\d+ )?\[lua\] \S*t\.lua:%d: ?%s, client: 127\.0\.0\.1" % (
+        n, cases.LOG_WHILE)
     m = srv.wait_log(pattern)
     assert m
 
@@ -154,7 +156,7 @@ def test_log_inline_code_and_init(server):
     srv = server(tcp=tcp)
     assert srv.connect().start().recv_until_close() == b"ok\n"
     line = log_line(srv, "inline-log-marker")
-    assert re.search(r"\[error\] .*\[lua\] \S+:1: inline-log-marker, client: 127\.0\.0\.1",
+    assert re.search(r"\[error\] .*\[lua\] \S+:1: inline-log-marker%s, client: 127\.0\.0\.1" % cases.LOG_WHILE,
                      line), line
     line = log_line(srv, "init-log-marker")
     assert re.search(r"\[error\] .*\[lua\] \S+:1: init-log-marker", line), line

@@ -60,9 +60,12 @@ def parse(text):
 
 REF = parse((REFERENCE / "shdict_ngx_lua.txt").read_text())
 
+# pcall: without capability init_log (ngx.log raises in init_by_lua, as in the 2015 module) the
+# init.* probes are not run, but init must still fill the dictionaries for the from_init.* ones;
+# a line that could not be logged makes its probe fail as "printed nothing".
 INIT_LUA = """
 dofile("@PREFIX@/conf/probe.lua").init(function (line)
-    ngx.log(ngx.NOTICE, "SHDICT_PROBE ", line, " SHDICT_EOL")
+    pcall(ngx.log, ngx.NOTICE, "SHDICT_PROBE ", line, " SHDICT_EOL")
 end)
 """
 RUN_LUA = START_LUA + """
@@ -236,7 +239,8 @@ local t = os.clock()
 while os.clock() - t < 0.03 do end
 local d = ngx.shared.d
 local n
-for i = 1, 20000 do n = d:incr("n", 1, 0) end
+d:add("n", 0)                 -- not incr's init argument: the 2015 module's incr has none
+for i = 1, 20000 do n = d:incr("n", 1) end
 ngx.say(%s, " ", n)
 """ % LUA_PID
 
@@ -317,8 +321,16 @@ RELOAD_LUA = START_LUA + """
 local d = ngx.shared.d
 local v = d:get("kept")
 if not v then d:set("kept", "%s") v = "(none)" end
-ngx.say(v, " ", d:capacity())
+-- The zone's size through capacity() where the dictionary has it (the 2015 module's has not;
+-- capacity itself is judged by the probes); the contents are this case's subject.
+ngx.say(v, " ", d.capacity and d:capacity() or "-")
 """
+
+
+def reload_reply(srv, value, size):
+    __tracebackhide__ = True
+    got = srv.connect().start().recv_until_close()
+    assert got in (b"%s %d\n" % (value, size), b"%s -\n" % value), got
 
 
 @spec("shdict.reload")
@@ -328,20 +340,20 @@ def test_reload_keeps_unchanged_zones(server):
     keep its contents; a changed size MUST start empty."""
     tcp = "lua_shared_dict d %s;\n" + script_tcp()
     srv = server(tcp=tcp % "1m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "one"})
-    assert srv.connect().start().recv_until_close() == b"(none) 1048576\n"
-    assert srv.connect().start().recv_until_close() == b"one 1048576\n"
+    reload_reply(srv, b"(none)", 1048576)
+    reload_reply(srv, b"one", 1048576)
     old = wait_workers(srv, 2)
     rewrite(srv, tcp=tcp % "1m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "two"})
     srv.signal(signal.SIGHUP)
     wait_until(lambda: set(children(srv.pid)).isdisjoint(old) and len(children(srv.pid)) == 2, 10,
                lambda: "workers not replaced after HUP")
-    assert srv.connect().start().recv_until_close() == b"one 1048576\n"
+    reload_reply(srv, b"one", 1048576)
     old = wait_workers(srv, 2)
     rewrite(srv, tcp=tcp % "2m", main=MASTER, files={"conf/t.lua": RELOAD_LUA % "three"})
     srv.signal(signal.SIGHUP)
     wait_until(lambda: set(children(srv.pid)).isdisjoint(old) and len(children(srv.pid)) == 2, 10,
                lambda: "workers not replaced after HUP")
-    assert srv.connect().start().recv_until_close() == b"(none) 2097152\n"
+    reload_reply(srv, b"(none)", 2097152)
 
 
 HAMMER_LUA = START_LUA + """
@@ -420,5 +432,6 @@ def test_seed_test_shm_example(server):
     assert c.recv_line() == b"receive ret abcdef nil nil\n"
     srv.wait_log(r"\[info\].*\[lua\] .*hello world.*\n(.|\n)*\[info\].*\[lua\] .*hello world")
     log = srv.error_log()
-    assert len(re.findall(r"\[info\].*\[lua\] \S+ true,nil,false", log)) == 1, log[-2000:]
-    assert len(re.findall(r"\[info\].*\[lua\] \S+ hello world", log)) == 2, log[-2000:]
+    # (?:NAME\(\): )?: ngx_lua of 2013 (the 2015 module) names the calling function there.
+    assert len(re.findall(r"\[info\].*\[lua\] \S+ (?:\w+\(\): )?true,nil,false", log)) == 1, log[-2000:]
+    assert len(re.findall(r"\[info\].*\[lua\] \S+ (?:\w+\(\): )?hello world", log)) == 2, log[-2000:]

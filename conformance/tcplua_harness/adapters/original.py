@@ -34,8 +34,9 @@ _DEFAULT_BUILD = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
 
 
 def add_events(text):
-    """nginx refuses a configuration without an events block ("no events section")."""
-    return text if _EVENTS_RE.search(text) else "events {}\n" + text
+    """nginx refuses a configuration without an events block ("no events section"). Added on
+    line 1, before the text's first line, so that every line keeps its number (`in FILE:LINE`)."""
+    return text if _EVENTS_RE.search(text) else "events {} " + text
 
 
 class OriginalAdapter(Adapter):
@@ -46,6 +47,7 @@ class OriginalAdapter(Adapter):
     error_log_name = "logs/error.log"
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",                          # nginx 1.4.1: no -T
+        "cli.version",                       # -V prints nginx's build text, no LuaJIT/libev line
         "directive.tcp_nodelay",             # no such directive in src/tcp
         "directive.lua_socket",              # no lua_socket_{read,send,keepalive}_timeout, _buffer_size
         "directive.worker_shutdown_timeout", # nginx >= 1.11.11

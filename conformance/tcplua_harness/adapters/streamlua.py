@@ -347,6 +347,7 @@ class StreamLuaAdapter(Adapter):
     pid_name = "logs/nginx.pid"
     capabilities = frozenset(ALL_CAPABILITIES) - {
         "cli.dump",            # -T exists but dumps the translated configuration, not the case's
+        "cli.version",         # -V prints nginx's build text, no LuaJIT/libev line
         "wait_next_request",   # no light sessions in stream-lua
     }
     wordings = {}
@@ -382,6 +383,8 @@ class StreamLuaAdapter(Adapter):
             if rel.endswith(".conf") and isinstance(content, str):
                 files[rel] = translate(content, fragment=True, module=self.module)
         files[PRELUDE_NAME] = PRELUDE
+        if conf_text is None:        # a reload case rewriting only files
+            return None, files
         return translate(conf_text, module=self.module), files
 
     def wording(self, key, default):
