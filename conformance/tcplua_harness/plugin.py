@@ -203,7 +203,10 @@ def pytest_collection_modifyitems(config, items):
             if missing:
                 item.add_marker(pytest.mark.skip(reason="not run: needs %s" % ", ".join(missing)))
         if hits:
-            item.add_marker(pytest.mark.xfail(strict=True, reason="; ".join(
+            # A reason starting "flaky:" admits that the case fails only some of the time there
+            # (a starving loop, a crash at stop): a pass is reported but does not fail the run.
+            strict = not all(e.reason.lower().startswith("flaky:") for e in hits)
+            item.add_marker(pytest.mark.xfail(strict=strict, reason="; ".join(
                 "%s:%d: %s" % (e.display, e.line, e.reason) for e in hits)))
 
 

@@ -93,6 +93,8 @@ def remove_hint(nodeid, expect):
 def classify(report, info):
     """(outcome, detail) of one phase report, or None when the phase says nothing."""
     expect = (info or {}).get("expect") or []
+    if report.passed and hasattr(report, "wasxfail") and report.when == "call":
+        return "unexpected pass", "listed as flaky, passed this run: " + remove_hint(report.nodeid, expect)
     if report.passed:
         return ("pass", "") if report.when == "call" else None
     if report.skipped:
