@@ -100,13 +100,11 @@ void socket_close(cosocket_t *cs)
     socket_release(cs);
 }
 
-int socket_fail(lua_State *L, cosocket_t *cs, const char *err, const char *p, size_t n, int with_partial)
+int socket_fail(lua_State *L, cosocket_t *cs, const char *err)
 {
-    lua_pushnil(L);
-    lua_pushstring(L, err); /* before the close: err may live in the stream */
-    if (with_partial) lua_pushlstring(L, p ? p : "", n);
+    int n = session_fail(L, err, NULL, 0, 0); /* before the close: err may live in cs */
     socket_close(cs);
-    return with_partial ? 3 : 2;
+    return n;
 }
 
 cosocket_t *socket_connected(lua_State *L, int *nret)
@@ -175,7 +173,7 @@ static int connect_event(session_t *ss, stream_t *src, int what)
 static int connect_push(lua_State *L, cosocket_t *cs)
 {
     if (cs->err || cs->state != CS_CONNECTED)
-        return socket_fail(L, cs, cs->err ? cs->err : ERR_CLOSED, NULL, 0, 0);
+        return socket_fail(L, cs, cs->err ? cs->err : ERR_CLOSED);
     lua_pushinteger(L, 1);
     return 1;
 }
@@ -268,16 +266,16 @@ static int connect_name(lua_State *L, session_t *ss, cosocket_t *cs, const char 
     int n;
     if (!vs->conf->s.resolvers) {
         snprintf(err, sizeof err, "no resolver defined to resolve \"%s\"", host);
-        return socket_fail(L, cs, err, NULL, 0, 0);
+        return socket_fail(L, cs, err);
     }
     resolver_t *r = vserver_resolver(vs, err, sizeof err);
-    if (!r) return socket_fail(L, cs, err, NULL, 0, 0);
+    if (!r) return socket_fail(L, cs, err);
     if (resolver_cached(r, host, addrs, RESOLVER_MAX_ADDRS, &n)) {
         pick_addr(cs, addrs, n);
         return connect_to(L, ss, cs, inet_len(&cs->peer));
     }
     cs->query = resolver_query(r, host, resolved, cs);
-    if (!cs->query) return socket_fail(L, cs, ERR_NOMEM, NULL, 0, 0);
+    if (!cs->query) return socket_fail(L, cs, ERR_NOMEM);
     cs->state = CS_RESOLVING;
     cs->ss = ss;
     cs->cleanup.fn = socket_cleanup;
@@ -316,7 +314,7 @@ static int connect_unix(lua_State *L, session_t *ss, cosocket_t *cs, const char 
 {
     struct sockaddr_un *un = (struct sockaddr_un *)&cs->peer;
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof un->sun_path) return socket_fail(L, cs, "invalid unix domain socket path", NULL, 0, 0);
+    if (n == 0 || n >= sizeof un->sun_path) return socket_fail(L, cs, "invalid unix domain socket path");
     memset(un, 0, sizeof *un);
     un->sun_family = AF_UNIX;
     memcpy(un->sun_path, path, n);
@@ -553,7 +551,7 @@ static int l_setkeepalive(lua_State *L)
     long tmo, size;
     keepalive_args(L, cs, &tmo, &size);
     if (recvbuf_len(&cs->stream.in) > 0) return session_fail(L, "unread data in buffer", NULL, 0, 0);
-    if (cs->read_closed || cs->stream.eof || cs->stream.err) return socket_fail(L, cs, ERR_CLOSED, NULL, 0, 0);
+    if (cs->read_closed || cs->stream.eof || cs->stream.err) return socket_fail(L, cs, ERR_CLOSED);
     char *key = cs->pool;
     unsigned reused = cs->reused;
     int watched = cs->stream.watched;

@@ -261,7 +261,7 @@ static int until_iter(lua_State *L)
 /* receiveuntil(pattern[, {inclusive = bool}]): an iterator reading up to the pattern. */
 static int l_receiveuntil(lua_State *L)
 {
-    socket_check(L);
+    luaL_checktype(L, 1, LUA_TTABLE); /* the reader finds the connection when called */
     size_t plen;
     const char *pat = luaL_checklstring(L, 2, &plen);
     if (plen == 0) return session_fail(L, "pattern is empty", NULL, 0, 0);
@@ -289,7 +289,7 @@ static int send_fail(lua_State *L, cosocket_t *cs)
     stream_t *s = &cs->stream;
     const char *err = s->epipe ? "broken pipe" : s->reset ? "connection reset by peer"
                                                           : s->err;
-    return socket_fail(L, cs, err, NULL, 0, 0);
+    return socket_fail(L, cs, err);
 }
 
 static int send_event(session_t *ss, stream_t *src, int what)
@@ -311,14 +311,7 @@ static int send_results_of(lua_State *L, cosocket_t *cs, size_t bytes)
 
 static int send_results(session_t *ss, lua_State *L) { return send_results_of(L, ss->wait.obj, ss->wait.n1); }
 
-static void send_cleanup(session_t *ss)
-{
-    cosocket_t *cs = ss->wait.obj;
-    if (cs->state == CS_CONNECTED) stream_timer(&cs->stream, -1);
-    session_wait_cleanup(ss);
-}
-
-static const wait_ops_t wait_send = {"socket send", 0, 0, send_event, send_cleanup, send_results};
+static const wait_ops_t wait_send = {"socket send", 0, 0, send_event, socket_wait_cleanup, send_results};
 
 /* Checks an array table for send as ngx_lua does (strictly: only strings, numbers and
  * tables of them, no holes, no other keys) and counts its bytes, or appends them. */

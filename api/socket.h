@@ -62,8 +62,8 @@ void socket_nargs(lua_State *L, int lo, int hi, const char *fmt);
 long socket_timeout(const cosocket_t *cs, int kind);
 /* Closes the connection (if any) and forgets the owner. */
 void socket_close(cosocket_t *cs);
-/* nil, err[, partial], and the socket is closed. */
-int socket_fail(lua_State *L, cosocket_t *cs, const char *err, const char *p, size_t n, int with_partial);
+/* Pushes nil, err and closes the socket; returns the count. */
+int socket_fail(lua_State *L, cosocket_t *cs, const char *err);
 /* For methods that need a connection: NULL after pushing nil, "closed" (count in *nret);
  * raises "bad request" when another session owns it. */
 cosocket_t *socket_connected(lua_State *L, int *nret);
