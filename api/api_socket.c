@@ -137,7 +137,16 @@ static const char *errno_text(cosocket_t *cs, int e)
     return cs->errbuf;
 }
 
-/* The socket now holds fd: it belongs to session ss until closed. */
+/* The socket belongs to session ss until closed: its cleanup closes it when ss ends. */
+static void socket_own(cosocket_t *cs, session_t *ss, int state)
+{
+    cs->state = (unsigned char)state;
+    cs->ss = ss;
+    cs->cleanup.fn = socket_cleanup;
+    session_cleanup_add(ss, &cs->cleanup);
+}
+
+/* The socket now holds fd. */
 static void socket_attach(cosocket_t *cs, session_t *ss, int fd, int state)
 {
     stream_init(&cs->stream, fd, &cs_handler, cs, SOCKET_IN_MAX);
@@ -145,10 +154,7 @@ static void socket_attach(cosocket_t *cs, session_t *ss, int fd, int state)
      * turned readable): a receive waits for readiness instead of trying a read that fails
      * with EAGAIN, as nginx's read event starts not ready. */
     cs->stream.drained = 1;
-    cs->state = (unsigned char)state;
-    cs->ss = ss;
-    cs->cleanup.fn = socket_cleanup;
-    session_cleanup_add(ss, &cs->cleanup);
+    socket_own(cs, ss, state);
 }
 
 /* ---- connect ---- */
@@ -276,10 +282,7 @@ static int connect_name(lua_State *L, session_t *ss, cosocket_t *cs, const char 
     }
     cs->query = resolver_query(r, host, resolved, cs);
     if (!cs->query) return socket_fail(L, cs, ERR_NOMEM);
-    cs->state = CS_RESOLVING;
-    cs->ss = ss;
-    cs->cleanup.fn = socket_cleanup;
-    session_cleanup_add(ss, &cs->cleanup);
+    socket_own(cs, ss, CS_RESOLVING);
     session_watch_client(ss);
     return session_yield(L, ss, &wait_resolve, cs);
 }
