@@ -44,7 +44,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o) $(LUA_MODS:api/%.lua=build-fuzz/gen/%_lua.o)
 
-.PHONY: all deps run check unit valgrind conformance selftest spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict bench-proxy clean
+.PHONY: all deps run check unit valgrind conformance abuse selftest spec-coverage fuzz fuzz-build fuzz-replay asan bench bench-shdict bench-proxy clean
 all: $(BUILD)/tcplua
 
 deps:
@@ -126,7 +126,14 @@ selftest: all
 spec-coverage:
 	@$(PYTHON) ci/spec_coverage.py SPEC.md conformance
 
-check: deps all unit conformance selftest spec-coverage fuzz-replay
+# The abuse suite (ci/abuse/README.md): 10,000 concurrent connections, a never-reading client,
+# 100,000 sequential connections and 11,000 Lua errors with RSS slopes, descriptor exhaustion,
+# reloads under keepalive load; loopback only, about a minute. Figures: $(BUILD)/abuse-report.md.
+# ABUSE_ARGS adds pytest options (-k EXPR); not PYTEST_ARGS, whose -n would skew the timings.
+abuse: all
+	cd ci/abuse && TCPLUA_BIN=$(CURDIR)/$(BUILD)/tcplua $(PYTHON) -m pytest -q $(ABUSE_ARGS)
+
+check: deps all unit conformance abuse selftest spec-coverage fuzz-replay
 
 # ASan+UBSan build of the server and units in build-asan/, then the same checks against it.
 asan: deps
