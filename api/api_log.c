@@ -36,10 +36,15 @@ static void join_args(lua_State *L, int from, const char *fname)
     luaL_pushresult(&b);
 }
 
-static void emit(lua_State *L, int level, const char *msg)
+/* Logs the joined message on top of the stack; escaped here, with its length, because a NUL
+ * from a client would otherwise cut it (the log escapes the other control bytes). */
+static void emit(lua_State *L, int level)
 {
     lua_Debug ar;
-    char where[256] = "";
+    char where[256] = "", msg[4096];
+    size_t len;
+    const char *raw = lua_tolstring(L, -1, &len);
+    log_escape(msg, sizeof msg, raw, len);
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
         snprintf(where, sizeof where, "%s:%d: ", ar.short_src, ar.currentline);
     session_t *ss = session_get_opt(L);
@@ -57,14 +62,14 @@ static int l_log(lua_State *L)
         return luaL_error(L, "bad log level: %s", n);
     }
     join_args(L, 2, "log");
-    emit(L, (int)level, lua_tostring(L, -1));
+    emit(L, (int)level);
     return 0;
 }
 
 static int l_print(lua_State *L)
 {
     join_args(L, 1, "print");
-    emit(L, LOG_NOTICE, lua_tostring(L, -1));
+    emit(L, LOG_NOTICE);
     return 0;
 }
 

@@ -116,13 +116,24 @@ void session_end(conn_t *c)
     ss->co = NULL;
 }
 
+/* The error and its traceback as one escaped line. The message is taken with its length and
+ * the traceback made without it: luaL_traceback would cut the message at a NUL, and a client's
+ * NUL must not hide the rest of the text (SPEC errlog.escape). */
 static void log_lua_error(session_t *ss, int status)
 {
     lua_State *L = vm_main();
-    const char *msg = lua_tostring(ss->co, -1);
-    luaL_traceback(L, ss->co, msg ? msg : "(error object is not a string)", 0);
+    size_t len;
+    const char *msg = lua_isstring(ss->co, -1) ? lua_tolstring(ss->co, -1, &len) : NULL;
+    if (msg) lua_pushlstring(L, msg, len);
+    else lua_pushliteral(L, "(error object is not a string)");
+    lua_pushliteral(L, "\n");
+    luaL_traceback(L, ss->co, NULL, 0);
+    lua_concat(L, 3);
+    const char *text = lua_tolstring(L, -1, &len);
+    char esc[4096];
+    log_escape(esc, sizeof esc, text, len);
     conn_log(session_conn_of(ss), LOG_ERR, "lua session aborted: %s error: %s",
-             status == LUA_ERRMEM ? "memory" : "runtime", lua_tostring(L, -1));
+             status == LUA_ERRMEM ? "memory" : "runtime", esc);
     lua_pop(L, 1);
 }
 

@@ -258,3 +258,59 @@ def test_unopenable_log_fails_start_up(impl, where, text, message):
     assert r.rc == 1, (r.rc, r.stderr)
     emerg = [l for l in r.stderr.splitlines() if "[emerg]" in l]
     assert emerg and message in emerg[0], r.stderr
+
+
+# -- errlog.escape --------------------------------------------------------------------------------
+# Bytes a client sends, which the script logs: a newline that would forge an [emerg] line, CR,
+# an ANSI colour sequence, a NUL that would cut the message, DEL, another C0 byte, TAB, a
+# literal backslash-n (written as is), UTF-8 (passes) and a tail that must survive the NUL.
+HOSTILE = b"a\n2026/01/01 00:00:00 [emerg] 1#0: FORGED\r\x1b[31m\x00tail\x7f\x01\t\\n\xc3\xa9end"
+HOSTILE_ESCAPED = ("a\\n2026/01/01 00:00:00 [emerg] 1#0: FORGED\\r\\x1b[31m\\x00tail\\x7f\\x01"
+                   "\\t\\n\xc3\xa9end").encode("latin-1")
+ESCAPE_LUA = ("ngx.receive(1) local d = ngx.receive(%d) "
+              'ngx.log(ngx.ERR, "log-marker[", d, "]") print("print-marker[", d, "]") '
+              'error("error-marker[" .. d .. "]")' % len(HOSTILE))
+
+
+def raw_log(srv):
+    return (srv.prefix / srv.adapter.error_log_name).read_bytes()
+
+
+@spec("errlog.escape", "log.call")
+def test_client_bytes_cannot_forge_log_lines(server):
+    """errlog.escape: "Every error-log message MUST be written as exactly one line, whatever
+    bytes it holds: each byte below 0x20 and DEL (0x7F) MUST be written as an escape, LF as
+    `\\n`, CR as `\\r`, TAB as `\\t` and any other as `\\xHH` ...; a NUL MUST NOT end the
+    message. Other bytes are written unchanged ..." ngx.log, print and error() each log the
+    client's bytes: each call is one line holding the whole escaped text, no line of the log
+    starts with the forged text, and no raw control byte (ESC, NUL, CR, DEL) is in the file."""
+    srv = server(tcp=server_block(0, lua_file="conf/t.lua"), files={"conf/t.lua": ESCAPE_LUA})
+    c = srv.connect().start()
+    c.send(HOSTILE)
+    c.recv_until_close()
+    srv.wait_log(r"error-marker\[")
+    log = raw_log(srv)
+    for marker in (b"log-marker[", b"print-marker[", b"error-marker["):
+        lines = [l for l in log.split(b"\n") if marker in l]
+        assert len(lines) == 1, lines
+        assert marker + HOSTILE_ESCAPED + b"]" in lines[0], lines[0]
+    assert not [l for l in log.split(b"\n") if l.startswith(b"2026/01/01")], log
+    for byte in (b"\x1b", b"\x00", b"\r", b"\x7f", b"\x01"):
+        assert byte not in log, (byte, log)
+
+
+@spec("errlog.escape", "session.end.error")
+def test_traceback_is_one_line(server):
+    """errlog.escape: error messages "and their stack tracebacks, which become one line with
+    `\\n\\t` between frames": the error line holds `stack traceback:` and the frames, and no
+    line of the log is a traceback's continuation (starting with a TAB or `stack traceback`)."""
+    srv = server(tcp=server_block(0, lua_file="conf/t.lua"), files={"conf/t.lua": ESCAPE_LUA})
+    c = srv.connect().start()
+    c.send(HOSTILE)
+    c.recv_until_close()
+    srv.wait_log(r"error-marker\[")
+    lines = [l for l in raw_log(srv).split(b"\n") if b"error-marker[" in l]
+    assert len(lines) == 1 and b"stack traceback:\\n\\t" in lines[0], lines
+    for line in raw_log(srv).split(b"\n"):
+        assert not line.startswith((b"\t", b"stack traceback")), line
+

@@ -36,6 +36,11 @@ void log_write(const log_target_t *t, int level, unsigned long conn, const char 
 void log_vwrite(const log_target_t *t, int level, unsigned long conn, const char *ctx,
                 const char *fmt, va_list ap);
 
+/* Copies src[0..len) into dst (cap bytes, NUL-terminated) with control bytes escaped as the
+ * log writes them; returns the length written. Messages with NUL bytes (Lua strings) must be
+ * escaped with this before they are passed as "%s". */
+size_t log_escape(char *dst, size_t cap, const char *src, size_t len);
+
 /* The process-wide log used before and outside sessions (main error_log). */
 extern log_target_t log_main;
 #define log_error(level, ...) log_write(&log_main, level, 0, NULL, __VA_ARGS__)
