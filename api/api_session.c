@@ -146,9 +146,11 @@ static int l_wait_next_request(lua_State *L)
     stream_t *s = &c->stream;
     session_light_end(ss); /* no flush here: pipelined requests batch their replies */
     if (recvbuf_len(&s->in) > 0) return wait_resume(ss, L);
-    if (s->eof || conn_shutting_down || (!s->drained && stream_fill(s, 1) < 0))
-        return session_yield(L, ss, &session_wait_exit, NULL);
+    /* A graceful stop serves the requests that have arrived and no later one (SPEC
+     * proc.graceful.buffered): the kernel is asked even after a short read. */
+    if (!s->eof && (!s->drained || conn_shutting_down)) stream_fill(s, 1);
     if (recvbuf_len(&s->in) > 0) return wait_resume(ss, L);
+    if (s->eof || conn_shutting_down) return session_yield(L, ss, &session_wait_exit, NULL);
     stream_read(s, 1);
     stream_timer(s, conn_timeout(c->vs->conf->s.keepalive_timeout));
     return session_yield(L, ss, &wait_next, s);

@@ -19,7 +19,7 @@ typedef struct session session_t;
  * event loop (or the resume driver after a yield), never inside the API call itself. */
 typedef struct wait_ops {
     const char *name;
-    unsigned idle : 1;     /* waiting between requests: a graceful stop ends it at once */
+    unsigned idle : 1;     /* waiting between requests: a graceful stop ends it unless a request arrived */
     unsigned on_write : 1; /* asked again after the flush that follows every yield */
     int (*event)(session_t *ss, stream_t *src, int what);
     void (*cleanup)(session_t *ss);

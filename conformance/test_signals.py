@@ -76,9 +76,11 @@ QUIT_FILES = {
 @pytest.mark.parametrize("mode", MODES)
 def test_quit_is_graceful(server, mode):
     """proc.signal.quit: QUIT MUST start a graceful shutdown: listeners close at once (new
-    connections are refused), sessions waiting in `ngx.wait_next_request()` with no buffered
-    request end, other sessions may run to completion until `worker_shutdown_timeout`
-    (default 10s), after which they are closed; then the process exits with status 0."""
+    connections are refused), sessions waiting in `ngx.wait_next_request()` with no request
+    buffered or readable end, other sessions may run to completion until
+    `worker_shutdown_timeout` (default 10s), after which they are closed; then the process
+    exits with status 0. (Each client closes after its EOF, as clients do: the server lingers
+    until then, [proc.lingering_close].)"""
     srv = server(tcp=QUIT_TCP, main=mode, files=QUIT_FILES)
     procs = expected_pids(srv, mode)
     busy = start_session(srv, 0)
@@ -88,6 +90,7 @@ def test_quit_is_graceful(server, mode):
     srv.signal(signal.SIGQUIT)
     # The idle session ends at once (well before the sleeping one finishes, ~2 s).
     idle.expect_closed(1.0)
+    idle.close()    # a client closes after the EOF; the server lingers until then (5 s at most)
     for i in (2, 0, 1):
         wait_until(lambda: refused(srv.ports[i]), 1.0,
                    "port index %d still accepts connections after QUIT" % i)
@@ -96,6 +99,7 @@ def test_quit_is_graceful(server, mode):
         "the listeners closed only after the sleeping session ended")
     # The sleeping session completes and its output arrives.
     assert busy.recv_until_close(4) == b"done\n"
+    busy.close()
     assert srv.wait_exit(3) == 0
     assert not (srv.prefix / srv.adapter.pid_name).exists(), "pid file left behind"
     wait_until(lambda: not any(alive(p) for p in procs), 1,
@@ -171,9 +175,11 @@ def test_hup_reloads_configuration(server, mode):
     # The open connection keeps its old script and VM.
     kept.send("x")
     assert kept.recv_until_close() == b"v1 after init1 x\n"
+    kept.close()    # after the EOF, as clients do: the server lingers until then
     if mode == MASTER:
         # Old workers stop as for QUIT: their idle session ends, then they exit.
         idle.expect_closed(3)
+        idle.close()
         wait_until(lambda: not any(alive(p) for p in old), 5,
                    lambda: "old workers still running: %r" % [p for p in old if alive(p)])
         assert len(set(serving_pids(srv, 2)) - set(old)) == 2
@@ -336,6 +342,7 @@ def test_s_quit_sends_quit(server, mode):
     cli_signal(srv, "quit")
     wait_until(lambda: refused(srv.port), 1, "still accepting after -s quit")
     assert c.recv_until_close(4) == b"done\n"
+    c.close()    # after the EOF, as clients do: the server lingers until then
     assert srv.wait_exit(3) == 0
 
 

@@ -1,5 +1,6 @@
 /* conn.c: client connections: create with the application's part, the worker's list, the
- * per-connection log context, the final flush, and conn_close(), the single exit path.
+ * per-connection log context, the final flush and the lingering close, and conn_close(), the
+ * single exit path.
  * Bytes move through the stream (stream.c); what a connection means to scripts is the
  * application's (app.h). */
 #include "conn.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -73,17 +75,50 @@ void conn_close(conn_t *c)
     free(c);
 }
 
+/* The lingering close (SPEC proc.lingering_close): the FIN goes out after the output, then
+ * whatever the client still sends is read and dropped until it closes its side, so that a
+ * request crossing our close meets an EOF; close(2) with unread bytes, or bytes arriving at a
+ * closed socket, would make the kernel answer with an RST instead. Bounded in total (not
+ * per read, as nginx's lingering_timeout is) so a trickling client cannot hold it longer. */
+#define LINGER_MS 5000
+
+static void linger_read(stream_t *s)
+{
+    if (stream_discard(s) < 0) conn_close(s->data);
+}
+
+static void linger_timeout(stream_t *s)
+{
+    conn_close(s->data);
+}
+
+static const stream_handler_t linger_handler = {linger_read, NULL, linger_timeout};
+
+/* All output is out. A client that already closed its side (the usual end of a session it
+ * ended) is closed at once: no extra system call on that path. */
+static void linger(conn_t *c)
+{
+    stream_t *s = &c->stream;
+    if (s->eof || s->err || shutdown(stream_fd(s), SHUT_WR) != 0) {
+        conn_close(c);
+        return;
+    }
+    recvbuf_free(&s->in); /* unread requests are dropped with the rest */
+    s->h = &linger_handler;
+    stream_read(s, 1);
+    stream_timer(s, LINGER_MS);
+}
+
 /* The final flush: the stream now belongs to core again. */
 static void finish_write(stream_t *s)
 {
     conn_t *c = s->data;
-    if (stream_queued(s) == 0 || s->err) {
-        conn_close(c);
-        return;
-    }
-    stream_timer(s, conn_timeout(c->vs->conf->s.send_timeout)); /* between two writes, as nginx */
+    if (s->err) conn_close(c);
+    else if (stream_queued(s) == 0) linger(c);
+    else stream_timer(s, conn_timeout(c->vs->conf->s.send_timeout)); /* between two writes, as nginx */
 }
 
+/* send_timeout: the client does not read, so the rest of the output is lost anyway. */
 static void finish_timeout(stream_t *s)
 {
     conn_close(s->data);
@@ -97,11 +132,10 @@ void conn_finish(conn_t *c)
     c->closing = 1;
     c->stream.h = &finish_handler;
     stream_read(&c->stream, 0);
-    if (stream_flush(&c->stream) != 1) {
-        conn_close(c);
-        return;
-    }
-    stream_timer(&c->stream, conn_timeout(c->vs->conf->s.send_timeout));
+    int r = stream_flush(&c->stream);
+    if (r < 0) conn_close(c);
+    else if (r == 0) linger(c);
+    else stream_timer(&c->stream, conn_timeout(c->vs->conf->s.send_timeout));
 }
 
 int conn_count(void) { return nlive; }
@@ -111,11 +145,16 @@ void conn_close_all(void)
     while (live) conn_close(live);
 }
 
+/* A graceful stop (SPEC proc.graceful.buffered): an idle session whose next request has
+ * arrived unread is left waiting, its read watcher armed, so the loop resumes it to serve
+ * that request; the others end now. One peek per idle connection, only at the stop. */
 void conn_close_idle(void)
 {
     for (conn_t *c = live, *n; c; c = n) {
         n = c->next;
-        if (!c->closing && app->conn_idle(c)) conn_finish(c); /* its last replies still go out */
+        if (c->closing || !app->conn_idle(c)) continue;
+        if (stream_pending(&c->stream) > 0) continue;
+        conn_finish(c); /* its last replies still go out */
     }
 }
 

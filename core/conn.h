@@ -27,7 +27,7 @@ struct conn {
         struct sockaddr_in6 in6;
     } peer;
     uint32_t requests;    /* light sessions so far ($connection_requests) */
-    unsigned closing : 1; /* the application is done; the rest of the output is flushed */
+    unsigned closing : 1; /* the application is done: flushing the rest, then lingering */
     /* The application's state (app->conn_size bytes), allocated with the connection: idle
      * connections are many, so this saves an allocation and a pointer per connection. */
     _Alignas(8) unsigned char app[];
@@ -41,7 +41,9 @@ extern int conn_shutting_down; /* graceful stop: no new light sessions */
 /* A new connection on fd (non-blocking) for vs; the application's part is zeroed. */
 conn_t *conn_create(int fd, vserver_t *vs, const struct sockaddr *peer);
 void conn_close(conn_t *c); /* the only exit path; tells the application first */
-/* The application is done: flush what is queued (waiting send_timeout), then close. */
+/* The application is done: flush what is queued (waiting send_timeout), then close; the
+ * lingering way (FIN, then discard until the client closes, 5 s at most) unless the client
+ * already closed its side. The connection counts until it is gone. */
 void conn_finish(conn_t *c);
 /* Texts are formatted when needed (log lines are rare) so idle connections stay small. */
 void conn_log(conn_t *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -52,6 +54,8 @@ long conn_timeout(long conf_ms); /* a configured timeout: 0 means none (-1) */
 int conn_count(void);
 int conn_numbers_share(void); /* before forking workers */
 void conn_close_all(void);
-void conn_close_idle(void); /* finishes connections the application calls idle */
+/* Graceful stop: finishes connections the application calls idle, except those whose next
+ * request has already arrived (the application serves it first). */
+void conn_close_idle(void);
 
 #endif

@@ -147,6 +147,36 @@ ssize_t stream_fill(stream_t *s, size_t want)
     return -1;
 }
 
+int stream_pending(stream_t *s)
+{
+    char b;
+    ssize_t r;
+    do r = recv(stream_fd(s), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r > 0) return 1;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    s->eof = 1;
+    return -1;
+}
+
+/* Reads per event while discarding: a client that sends faster than this is drained over
+ * several turns of the loop instead of holding it. */
+#define DISCARD_READS 16
+
+int stream_discard(stream_t *s)
+{
+    static char sink[16384]; /* never read: one for every stream, so discarding costs no memory */
+    for (int i = 0; i < DISCARD_READS; i++) {
+        ssize_t r = recv(stream_fd(s), sink, sizeof sink, 0);
+        if (r > 0) continue;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        s->eof = 1;
+        return -1;
+    }
+    return 0;
+}
+
 /* Room for n more bytes when the tail is too short: compacts when no more bytes move than were sent since the last
  * compaction (amortised O(1) per byte), else doubles. */
 static int sendq_reserve(sendq_t *q, size_t n)

@@ -68,6 +68,13 @@ static inline int stream_fd(const stream_t *s) { return s->io.fd; }
  * error other than a reset, "no memory" when the buffer could not grow). */
 ssize_t stream_fill(stream_t *s, size_t want);
 
+/* Whether the peer has sent bytes that no read has taken yet, without taking them (a peek):
+ * 1 yes, 0 no; -1 on eof or error (s->eof set). */
+int stream_pending(stream_t *s);
+/* Reads and drops what the peer sent (a bounded number of reads): 0 when the kernel has no
+ * more for now, -1 on eof or error (s->eof set). The receive buffer is not used. */
+int stream_discard(stream_t *s);
+
 /* Appends to the send queue: 0, or -1 when out of memory. Nothing is sent until a flush. */
 int stream_write(stream_t *s, const char *p, size_t n);
 static inline size_t stream_queued(const stream_t *s) { return s->out.len - s->out.off; }

@@ -1,7 +1,8 @@
 /* test_session.c: the session (api/session.c) over a socketpair, with a real VM and the real
  * connection code but no listener or process: every way a session ends runs its cleanup
- * list exactly once and closes the connection; a cleanup removed before the end does not
- * run; the wait record tells core whether a connection is idle. */
+ * list exactly once and closes the connection (the lingering way: FIN, then until the peer
+ * closes); a cleanup removed before the end does not run; the wait record tells core whether
+ * a connection is idle; a graceful stop serves a request that arrived and ends the others. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -82,11 +83,53 @@ static void stop(void)
     close(peer);
 }
 
-/* Turns the loop until the connection is gone (bounded). */
+/* Reads what the server sent so far into buf (NUL-terminated); returns the count, 0 at the
+ * server's EOF, -1 when nothing is there yet. */
+static ssize_t peer_read(char *buf, size_t n)
+{
+    ssize_t r = read(peer, buf, n - 1);
+    buf[r > 0 ? r : 0] = 0;
+    return r;
+}
+
+/* Turns the loop until the connection is gone (bounded). The peer acts as a client does: it
+ * closes its end once it has read the server's EOF, which ends the lingering close. */
 static void run_until_closed(void)
 {
-    for (int i = 0; i < 2000 && conn_count() > 0; i++) ev_run(stream_loop, EVRUN_NOWAIT), usleep(500);
+    char b[4096];
+    int peer_open = 1;
+    for (int i = 0; i < 2000 && conn_count() > 0; i++) {
+        ev_run(stream_loop, EVRUN_NOWAIT);
+        if (peer_open && peer_read(b, sizeof b) == 0) {
+            close(peer);
+            peer = open("/dev/null", O_RDONLY); /* so stop() has something to close */
+            peer_open = 0;
+        }
+        usleep(500);
+    }
     ck_assert_int_eq(conn_count(), 0);
+}
+
+/* Turns the loop until the peer has read `want` and then the server's EOF (bounded). */
+static void peer_expect_end(const char *want)
+{
+    char got[256] = "", b[256];
+    for (int i = 0; i < 2000; i++) {
+        ev_run(stream_loop, EVRUN_NOWAIT);
+        ssize_t r = peer_read(b, sizeof b);
+        if (r == 0) break;
+        if (r > 0) strncat(got, b, sizeof got - strlen(got) - 1);
+        usleep(500);
+    }
+    ck_assert_str_eq(got, want);
+    ck_assert_int_eq(read(peer, b, sizeof b), 0);
+}
+
+/* Turns the loop until the session waits in wait_next_request (bounded). */
+static void run_until_idle(void)
+{
+    for (int i = 0; i < 1000 && !app->conn_idle(c); i++) ev_run(stream_loop, EVRUN_NOWAIT), usleep(500);
+    ck_assert(app->conn_idle(c));
 }
 
 static void ends_with(const char *code, const char *extra, int cleanups)
@@ -170,6 +213,55 @@ START_TEST(idle_only_between_requests)
 }
 END_TEST
 
+START_TEST(close_lingers_until_the_peer_closes)
+{
+    start("ngx.print(1)", "");
+    peer_expect_end("1"); /* the FIN came after the output ... */
+    ck_assert_int_eq(conn_count(), 1);
+    /* ... and what the peer still sends is read and dropped, not answered by a reset */
+    ck_assert_int_eq(write(peer, "late", 4), 4);
+    for (int i = 0; i < 20; i++) ev_run(stream_loop, EVRUN_NOWAIT);
+    ck_assert_int_eq(conn_count(), 1);
+    ck_assert_int_eq(cleanups_run, 0);
+    run_until_closed(); /* the peer closes: the connection goes */
+    stop();
+}
+END_TEST
+
+#define KEEPALIVE "ngx.receive(1) ngx.print(\"a\") while true do ngx.wait_next_request() ngx.print(ngx.receive(1)) end"
+
+START_TEST(stop_serves_an_arrived_request)
+{
+    start(KEEPALIVE, "");
+    ck_assert_int_eq(write(peer, "x", 1), 1);
+    run_until_idle();
+    ck_assert_int_eq(write(peer, "yz", 2), 2); /* arrived, not read yet */
+    conn_shutting_down = 1;
+    conn_close_idle();
+    ck_assert_int_eq(conn_count(), 1);
+    ck_assert(!c->closing);
+    peer_expect_end("ayz"); /* both requests served, then the session ended */
+    run_until_closed();
+    conn_shutting_down = 0;
+    stop();
+}
+END_TEST
+
+START_TEST(stop_ends_an_idle_session)
+{
+    start(KEEPALIVE, "");
+    ck_assert_int_eq(write(peer, "x", 1), 1);
+    run_until_idle();
+    conn_shutting_down = 1;
+    conn_close_idle();
+    ck_assert(c->closing);
+    peer_expect_end("a");
+    run_until_closed();
+    conn_shutting_down = 0;
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("session");
@@ -184,6 +276,9 @@ int main(void)
     tcase_add_test(t, removed_cleanup_does_not_run);
     tcase_add_test(t, several_ends_run_once);
     tcase_add_test(t, idle_only_between_requests);
+    tcase_add_test(t, close_lingers_until_the_peer_closes);
+    tcase_add_test(t, stop_serves_an_arrived_request);
+    tcase_add_test(t, stop_ends_an_idle_session);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     return check_run(sr);
