@@ -153,13 +153,20 @@ def test_quiet_still_prints_errors(impl):
 
 
 # -- cli.test.abs_path ----------------------------------------------------------------------------
+def replace_option(args, option, value):
+    """args (an adapter's conf_args) with the value of `option` replaced."""
+    i = args.index(option)
+    return args[:i + 1] + [value] + args[i + 2:]
+
+
 def _relative_run(impl, tcp, files=None):
-    """-t with `-p ../cliN` (relative to the working directory, no trailing slash) and a
-    relative -c, from the harness's working directory beside the prefix."""
+    """-t with `-p ../cliN` (relative to the working directory, no trailing slash) and the
+    adapter's relative -c, from the harness's working directory beside the prefix."""
     prefix = impl.prefix(tcp=tcp, files=files)
     rel = os.path.relpath(str(prefix.path), str(prefix.cwd))
     assert rel.startswith(".."), rel
-    return prefix, impl.run_in(prefix, ["-p", rel, "-c", impl.adapter.conf_name, "-t"])
+    args = replace_option(impl.adapter.conf_args(prefix.path), "-p", rel)
+    return prefix, impl.run_in(prefix, args + ["-t"])
 
 
 def _names_conf(impl, prefix, printed):

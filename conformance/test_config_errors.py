@@ -588,7 +588,9 @@ def test_c_naming_a_non_regular_file(impl, kind):
     rel = "conf/dir" if kind == "directory" else "conf/pipe"
     if kind == "fifo":
         os.mkfifo(str(prefix.path / rel))
-    r = impl.run_in(prefix, ["-p", "%s/" % prefix.path, "-c", rel, "-t"])
+    args = impl.adapter.conf_args(prefix.path)
+    i = args.index("-c")
+    r = impl.run_in(prefix, args[:i + 1] + [rel] + args[i + 2:] + ["-t"])
     _not_regular(r, "%s/%s" % (prefix.path, rel))
 
 
