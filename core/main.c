@@ -97,15 +97,35 @@ main_conf_t *load_config(const char *prefix, const char *file, const char *param
     return m;
 }
 
-/* Every check start-up makes short of binding, forking and running Lua: the scripts compile,
- * the logs open, the pid file's directory takes a file ([cli.test.scripts], [cli.test.files]).
- * -t runs them, and start-up runs them before anything else, so both print the same line. */
-static int check_config(main_conf_t *m)
+/* The checks start-up makes short of binding, forking and running Lua, in two steps: the
+ * scripts compile ([cli.test.scripts]); the logs open and the pid file's directory takes a
+ * file ([cli.test.files]). -t runs them, and start-up runs them before anything else, so both
+ * print the same line. */
+static int check_step(main_conf_t *m, int files)
 {
     char err[2048];
-    if (app->conf_test(m, err, sizeof err) == 0 && conf_check_files(m, err, sizeof err) == 0) return 0;
+    if ((files ? conf_check_files(m, err, sizeof err) : app->conf_test(m, err, sizeof err)) == 0) return 0;
     fprintf(stderr, PROG ": [emerg] %s\n", err);
     return -1;
+}
+
+/* -t / -T with nginx's lines: "syntax is ok" once the text parses and its scripts compile
+ * (nginx prints it before it opens any file), then the file checks, which can still fail. */
+static int test_config(main_conf_t *m, const opts_t *o)
+{
+    char abs[8192];
+    snprintf(abs, sizeof abs, "%s%s%s", o->conf[0] == '/' ? "" : o->prefix,
+             o->conf[0] == '/' || o->prefix[strlen(o->prefix) - 1] == '/' ? "" : "/", o->conf);
+    const char *file = m ? m->conf_file : abs;
+    int ok = m && check_step(m, 0) == 0;
+    if (ok && !o->quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
+    ok = ok && check_step(m, 1) == 0;
+    if (ok && o->dump) conf_dump(m, stdout);
+    fflush(stdout);
+    fprintf(stderr, ok ? PROG ": configuration file %s test is successful\n" : PROG ": configuration file %s test failed\n",
+            file);
+    conf_destroy(m);
+    return ok ? 0 : 1;
 }
 
 /* A relative -p is taken from the working directory, so that every path under the prefix is
@@ -159,24 +179,10 @@ int main(int argc, char **argv)
     clock_update();
     app = &lua_app; /* the composition root: core runs the Lua application */
     main_conf_t *m = load_config(o.prefix, o.conf, o.params);
-    if (m && (o.test || !o.signal) && check_config(m)) {
+    if (o.test) return test_config(m, &o);
+    if (m && !o.signal && (check_step(m, 0) || check_step(m, 1))) {
         conf_destroy(m);
-        m = NULL;
-    }
-    if (o.test) {
-        char abs[8192];
-        snprintf(abs, sizeof abs, "%s%s%s", o.conf[0] == '/' ? "" : o.prefix,
-                 o.conf[0] == '/' || o.prefix[strlen(o.prefix) - 1] == '/' ? "" : "/", o.conf);
-        const char *file = m ? m->conf_file : abs;
-        if (m && o.dump) conf_dump(m, stdout);
-        fflush(stdout);
-        if (m && !o.quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
-        fprintf(stderr,
-                m ? PROG ": configuration file %s test is successful\n"
-                  : PROG ": configuration file %s test failed\n",
-                file);
-        conf_destroy(m);
-        return m ? 0 : 1;
+        return 1;
     }
     if (!m) return 1;
     if (o.signal) {
