@@ -1,6 +1,6 @@
 /* conf_setters.c: setters for directives whose values are more than one plain value:
- * worker_processes, worker_connections, error_log, protocol, lua_shared_dict, log_format, access_log and the
- * *_by_lua* code directives. */
+ * worker_processes, worker_connections, error_log, protocol, lua_shared_dict, log_format,
+ * access_log and the *_by_lua* code directives. */
 #include "conf_internal.h"
 #include "log.h"
 #include <stdlib.h>
