@@ -6,6 +6,7 @@
 #include "session.h"
 #include "session_internal.h"
 #include "vm.h"
+#include "session_load.h"
 
 static shm_zone_t *new_zones; /* the zones of the configuration being brought up */
 
@@ -35,6 +36,7 @@ const app_t lua_app = {
     .cycle_commit = vm_cycle_commit,
     .cycle_rollback = vm_cycle_rollback,
     .cycle_close = vm_cycle_close,
+    .conf_test = vm_conf_test,
     .server_init = vm_server_init,
     .conn_start = session_start,
     .conn_end = session_end,

@@ -37,35 +37,50 @@ static const char *read_parts(lua_State *L, void *ud, size_t *size)
     return r->part[r->i++];
 }
 
-/* Reads a whole Lua file into malloc'd memory. The size comes from fstat() and only a
- * regular file is read: a directory opens fine on Linux and its seek-to-end "size" is
- * LONG_MAX on ext4 (a malloc of 2^63 bytes, or 2 GiB with 32-bit dir hashes) or -1
- * elsewhere; a FIFO would block; a device may never end. O_NONBLOCK keeps open() itself
- * from blocking on a FIFO; it does nothing to a regular file. */
+/* nginx's wording for a failed system call on a file: `open() "PATH" failed (2: TEXT)`. */
+static char *file_error(char *err, size_t errlen, const char *call, const char *path, int e)
+{
+    snprintf(err, errlen, "%s \"%s\" failed (%d: %s)", call, path, e, strerror(e));
+    return NULL;
+}
+
+/* Reads the n bytes of a regular file into malloc'd memory (NUL-terminated). */
+static char *read_all(int fd, const char *path, size_t n, char *err, size_t errlen)
+{
+    size_t got = 0;
+    char *buf = malloc(n + 1);
+    if (!buf) return snprintf(err, errlen, "out of memory reading \"%s\"", path), NULL;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) { /* an error, or the file shrank under us */
+            free(buf);
+            if (r < 0) return file_error(err, errlen, "read()", path, errno);
+            return snprintf(err, errlen, "read() \"%s\" returned only %zu bytes instead of %zu", path, got, n),
+                   NULL;
+        }
+        got += (size_t)r;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Reads a whole Lua file. The size comes from fstat() and only a regular file is read: a
+ * directory opens fine on Linux and its seek-to-end "size" is LONG_MAX on ext4 (a malloc of
+ * 2^63 bytes, or 2 GiB with 32-bit dir hashes) or -1 elsewhere; a FIFO would block; a device
+ * may never end. O_NONBLOCK keeps open() itself from blocking on a FIFO; it does nothing to a
+ * regular file. Messages are nginx's, as the configuration's own ([cli.test.scripts]). */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
     char *buf = NULL;
-    size_t n = 0, got = 0;
-    const char *why = "read error";
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return snprintf(err, errlen, "failed to load Lua file \"%s\": cannot open", path), NULL;
-    int stat_ok = fstat(fd, &st) == 0;
-    if (stat_ok && !S_ISREG(st.st_mode)) why = "not a regular file";
-    else if (stat_ok && (buf = malloc((n = (size_t)st.st_size) + 1)) != NULL) {
-        while (got < n) {
-            ssize_t r = read(fd, buf + got, n - got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break; /* an error, or the file shrank under us */
-            got += (size_t)r;
-        }
-    }
+    if (fd < 0) return file_error(err, errlen, "open()", path, errno);
+    if (fstat(fd, &st) != 0) file_error(err, errlen, "fstat()", path, errno);
+    else if (!S_ISREG(st.st_mode)) snprintf(err, errlen, "\"%s\" is not a regular file", path);
+    else buf = read_all(fd, path, (size_t)st.st_size, err, errlen);
     close(fd);
-    if (!buf || got != n) {
-        free(buf);
-        return snprintf(err, errlen, "failed to load Lua file \"%s\": %s", path, why), NULL;
-    }
-    *len = n;
+    if (buf) *len = (size_t)st.st_size;
     return buf;
 }
 
@@ -96,6 +111,47 @@ int vm_load_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, 
         return -1;
     }
     return 0;
+}
+
+int vm_load_conf_chunk(lua_State *L, const lua_code_t *code, int factory, char *err, size_t errlen)
+{
+    if (vm_load_chunk(L, code, factory, err, errlen) == 0) return 0;
+    size_t n = strlen(err);
+    if (code->file && n < errlen) {
+        if (strcmp(code->file, "command line") == 0) snprintf(err + n, errlen - n, " in command line");
+        else snprintf(err + n, errlen - n, " in %s:%d", code->file, code->line);
+    }
+    return -1;
+}
+
+int vm_load_init(lua_State *L, const lua_code_t *init, char *err, size_t errlen)
+{
+    char msg[1024];
+    if (vm_load_conf_chunk(L, init, 0, msg, sizeof msg) == 0) return 0;
+    snprintf(err, errlen, "init_by_lua error: %s", msg);
+    return -1;
+}
+
+/* Compiles one chunk and drops it: only whether it loads matters here. */
+static int compile_only(lua_State *L, const lua_code_t *code, int factory, char *err, size_t errlen)
+{
+    int rc = factory ? vm_load_conf_chunk(L, code, 1, err, errlen) : vm_load_init(L, code, err, errlen);
+    if (rc == 0) lua_pop(L, 1);
+    return rc;
+}
+
+int vm_conf_test(main_conf_t *m, char *err, size_t errlen)
+{
+    const tcp_conf_t *t = m->tcp;
+    if (!t) return 0;
+    lua_State *L = luaL_newstate(); /* the parser needs no library: nothing runs */
+    if (!L) return snprintf(err, errlen, "failed to create the Lua VM"), -1;
+    int rc = t->init ? compile_only(L, t->init, 0, err, errlen) : 0;
+    if (rc == 0 && t->s.process) rc = compile_only(L, t->s.process, 1, err, errlen);
+    for (const server_conf_t *s = t->servers; rc == 0 && s; s = s->next)
+        if (s->s.process != t->s.process) rc = compile_only(L, s->s.process, 1, err, errlen);
+    lua_close(L);
+    return rc;
 }
 
 /* ";;" stands for the default path; "$prefix" for the server prefix (as in ngx_lua). */

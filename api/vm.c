@@ -26,10 +26,8 @@ static int env_metatable(lua_State *L)
 
 static int run_init(lua_State *L, main_conf_t *m, char *err, size_t errlen)
 {
-    char msg[1024];
     if (!m->tcp || !m->tcp->init) return 0;
-    if (vm_load_chunk(L, m->tcp->init, 0, msg, sizeof msg))
-        return snprintf(err, errlen, "init_by_lua error: %s", msg), -1;
+    if (vm_load_init(L, m->tcp->init, err, errlen)) return -1;
     lua_getglobal(L, "debug");
     lua_getfield(L, -1, "traceback");
     lua_remove(L, -2);
@@ -96,11 +94,13 @@ void vm_cycle_rollback(void)
 int vm_server_init(vserver_t *vs, char *err, size_t errlen)
 {
     vs->app_ref = LUA_NOREF;
-    if (!vs->conf->s.lua_code_cache) {
+    if (!vs->conf->s.lua_code_cache)
         log_write(&vs->log, LOG_ALERT, 0, NULL, "lua_code_cache is off; this will hurt performance");
+    if (vm_load_conf_chunk(VM, vs->conf->s.process, 1, err, errlen)) return -1;
+    if (!vs->conf->s.lua_code_cache) { /* read per connection, but a reload checks it too */
+        lua_pop(VM, 1);
         return 0;
     }
-    if (vm_load_chunk(VM, vs->conf->s.process, 1, err, errlen)) return -1;
     vs->app_ref = luaL_ref(VM, LUA_REGISTRYINDEX);
     return 0;
 }

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from tcplua_harness.cases import SERVER, start_session
+from tcplua_harness.cases import SERVER, SERVER_BODY, script_tcp, start_session
 
 spec = pytest.mark.spec
 
@@ -149,6 +149,230 @@ def test_quiet_still_prints_errors(impl):
     assert r.rc == 1
     assert '%s: [emerg] unknown directive "bogus_directive" in %s:%d' % (
         impl.program, r.conf, r.line_of("bogus_directive")) in r.stderr.splitlines()
+
+
+
+# -- cli.test.abs_path ----------------------------------------------------------------------------
+def replace_option(args, option, value):
+    """args (an adapter's conf_args) with the value of `option` replaced."""
+    i = args.index(option)
+    return args[:i + 1] + [value] + args[i + 2:]
+
+
+def _relative_run(impl, tcp, files=None):
+    """-t with `-p ../cliN` (relative to the working directory, no trailing slash) and the
+    adapter's relative -c, from the harness's working directory beside the prefix."""
+    prefix = impl.prefix(tcp=tcp, files=files)
+    rel = os.path.relpath(str(prefix.path), str(prefix.cwd))
+    assert rel.startswith(".."), rel
+    args = replace_option(impl.adapter.conf_args(prefix.path), "-p", rel)
+    return prefix, impl.run_in(prefix, args + ["-t"])
+
+
+def _names_conf(impl, prefix, printed):
+    __tracebackhide__ = True
+    assert os.path.isabs(printed), "%r is not absolute" % printed
+    assert os.path.samefile(printed, str(prefix.path / impl.adapter.conf_name)), printed
+
+
+@spec("cli.test.abs_path", "cli.test.ok")
+def test_t_prints_absolute_path_for_relative_prefix(impl):
+    """cli.test.abs_path: "Every configuration file name that -t prints ... MUST be an absolute
+    path, also when -p or -c is relative: a relative prefix is taken from the working
+    directory (. and .. pieces can stay in the path, as written)." Here -p is `../cliN`."""
+    prefix, r = _relative_run(impl, SERVER)
+    assert r.rc == 0, r.out
+    pat = r"^%s: (?:the )?configuration file (\S+) (?:syntax is ok|test is successful)$" % impl.program
+    files = [m.group(1) for m in (re.match(pat, l) for l in r.stderr.splitlines()) if m]
+    assert len(files) == 2, r.stderr
+    for f in files:
+        _names_conf(impl, prefix, f)
+
+
+@spec("cli.test.abs_path", "cli.test.fail")
+def test_t_failure_lines_name_absolute_path(impl):
+    """cli.test.abs_path: the `[emerg] ... in FILE:LINE` and `test failed` lines of a relative
+    -p name the configuration file by one absolute path."""
+    prefix, r = _relative_run(impl, SERVER + "\n    bogus_directive 1;")
+    assert r.rc == 1, r.out
+    lines = r.stderr.splitlines()
+    m = re.match(r'^%s: \[emerg\] unknown directive "bogus_directive" in (\S+):(\d+)$' % impl.program,
+                 lines[0])
+    assert m and int(m.group(2)) == r.line_of("bogus_directive"), r.stderr
+    _names_conf(impl, prefix, m.group(1))
+    assert lines[-1] == "%s: configuration file %s test failed" % (impl.program, m.group(1)), r.stderr
+
+
+@spec("cli.test.abs_path")
+def test_t_include_error_names_absolute_path(impl):
+    """cli.test.abs_path: an error in an included file names that file absolutely too."""
+    prefix, r = _relative_run(impl, "    include extra.inc;\n" + SERVER,
+                              files={"conf/extra.inc": "\nbogus_directive 1;\n"})
+    m = re.match(r'^%s: \[emerg\] unknown directive "bogus_directive" in (\S+):2$' % impl.program,
+                 r.stderr.splitlines()[0])
+    assert r.rc == 1 and m, r.stderr
+    assert os.path.isabs(m.group(1)) and os.path.samefile(m.group(1), str(prefix.path / "conf/extra.inc"))
+
+
+# -- cli.test.scripts -----------------------------------------------------------------------------
+def emerg_lines(r):
+    head = "%s: [emerg] " % r.program
+    return [l for l in r.stderr.splitlines() if l.startswith(head)]
+
+
+def t_then_start(impl, tcp=None, main="", files=None):
+    """-t, then a start-up without -t, of one configuration in one prefix: (-t, start-up)."""
+    prefix = impl.prefix(tcp=tcp, main=main, files=files)
+    tested = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"])
+    started = impl.run_in(prefix, impl.adapter.conf_args(prefix.path))
+    return tested, started
+
+
+def assert_same_failure(impl, tested, started, want):
+    """Both runs fail (exit 1) with one `[emerg]` line, the same one, which matches the regex
+    `want` (placeholders filled by the case); -t closes with its `test failed` line."""
+    __tracebackhide__ = True
+    emerg = emerg_lines(tested)
+    assert tested.rc == 1 and len(emerg) == 1, tested.stderr
+    assert re.fullmatch(want, emerg[0]), "%r does not match %r" % (emerg[0], want)
+    assert tested.stderr.splitlines()[-1] == "%s: configuration file %s test failed" % (
+        impl.program, tested.conf), tested.stderr
+    assert started.rc == 1, started.out
+    assert emerg_lines(started) == emerg, "start-up:\n%s\n-t:\n%s" % (started.stderr, tested.stderr)
+
+
+def _at(r, text):
+    return re.escape(" in %s:%d" % (r.conf, r.line_of(text)))
+
+
+SCRIPT_FAULTS = {
+    # id: (tcp text, files, directive text to locate, regex of the message before " in ")
+    "inline_syntax": (
+        script_tcp().replace("process_by_lua_file conf/t.lua;", "process_by_lua 'ngx.say(\"x\"';"),
+        {}, "process_by_lua ", r"failed to load Lua code: .*expected.*"),
+    "file_syntax": (script_tcp(), {"conf/t.lua": "ngx.say('ok')\nend end\n"},
+                    "process_by_lua_file", r"failed to load Lua code: .*t\.lua:2: .*"),
+    "file_missing": (script_tcp().replace("conf/t.lua", "conf/missing.lua"), {},
+                     "process_by_lua_file",
+                     re.escape('open() "@PREFIX@/conf/missing.lua" failed (2: No such file or directory)')),
+    "file_is_directory": (script_tcp().replace("conf/t.lua", "conf/lua"), {"conf/lua/x.lua": "x = 1\n"},
+                          "process_by_lua_file", re.escape('"@PREFIX@/conf/lua" is not a regular file')),
+    "tcp_level_unused": (script_tcp(tcp_extra="process_by_lua 'if then';"), {"conf/t.lua": "ngx.say(1)\n"},
+                         "process_by_lua 'if", r"failed to load Lua code: .*"),
+    "code_cache_off_missing": (script_tcp("lua_code_cache off;").replace("conf/t.lua", "conf/gone.lua"), {},
+                               "process_by_lua_file",
+                               re.escape('open() "@PREFIX@/conf/gone.lua" failed (2: No such file or directory)')),
+    "code_cache_off_syntax": (script_tcp("lua_code_cache off;"), {"conf/t.lua": "local = 1\n"},
+                              "process_by_lua_file", r"failed to load Lua code: .*t\.lua:1: .*"),
+    "shebang_syntax": (script_tcp(), {"conf/t.lua": "#!/usr/bin/env luajit\nngx.say(1)\nend end\n"},
+                       "process_by_lua_file", r"failed to load Lua code: .*t\.lua:3: .*"),
+    "bytecode": (script_tcp(), {"conf/t.lua": "\x1bLJ\x02\x00junk"},
+                 "process_by_lua_file", r".*bytecode is not supported.*"),
+    "init_syntax": (script_tcp(tcp_extra="init_by_lua 'x = = 1';"), {"conf/t.lua": "ngx.say(1)\n"},
+                    "init_by_lua", r"init_by_lua error: failed to load Lua code: .*"),
+    "init_file_missing": (script_tcp(tcp_extra="init_by_lua_file conf/none.lua;"), {"conf/t.lua": "ngx.say(1)\n"},
+                          "init_by_lua_file", re.escape(
+                              'init_by_lua error: open() "@PREFIX@/conf/none.lua" failed (2: No such file or directory)')),
+}
+
+
+@spec("cli.test.scripts", "cli.test.fail", "session.load_error")
+@pytest.mark.parametrize("fault", sorted(SCRIPT_FAULTS))
+def test_script_faults_fail_t_and_start_up_alike(impl, fault):
+    """cli.test.scripts: "-t MUST compile, without running any, every Lua chunk of the
+    configuration ... A chunk that does not compile MUST fail the test with a message that
+    contains `failed to load Lua code` and the Lua error text; a *_by_lua_file that cannot be
+    opened MUST fail it with `open() "PATH" failed (ERRNO: TEXT)`, one that is not a regular
+    file with `"PATH" is not a regular file`; each message ends with ` in FILE:LINE` of the
+    directive, and for init_by_lua* starts with `init_by_lua error: `. Start-up makes the same
+    checks ... and for the same fault prints the same [emerg] line"."""
+    tcp, files, directive, message = SCRIPT_FAULTS[fault]
+    tested, started = t_then_start(impl, tcp=tcp, files=files)
+    want = re.escape("%s: [emerg] " % impl.program) + message.replace(
+        "@PREFIX@", re.escape(str(tested.prefix))) + _at(tested, directive)
+    assert_same_failure(impl, tested, started, want)
+
+
+@spec("cli.test.scripts", "cli.test.ok", "session.load.shebang")
+def test_t_compiles_without_running(impl):
+    """cli.test.scripts: chunks are compiled, not run: scripts that would raise at once, an
+    init_by_lua that would raise, and a script file with a `#!` line all pass -t."""
+    r = impl.test_config(tcp="""
+    init_by_lua 'error("init must not run under -t")';
+    process_by_lua 'error("tcp-level")';
+    server {
+        listen @PORT0@;
+        protocol tcp_lua;
+        process_by_lua_file conf/t.lua;
+    }
+    server {
+        listen @PORT1@;
+        protocol tcp_lua;
+        lua_code_cache off;
+    }""", files={"conf/t.lua": "#!/usr/bin/env luajit\nerror('server')\n"})
+    r.assert_ok()
+
+
+# -- cli.test.files --------------------------------------------------------------------------------
+def _enoent(path):
+    return re.escape('open() "%s" failed (2: No such file or directory)' % path)
+
+
+LOG_FAULTS = {
+    # id: (main text, tcp text, prefix-relative path that cannot be opened)
+    "main_error_log": ("error_log nope/error.log debug;", SERVER, "nope/error.log"),
+    "server_error_log": ("", SERVER.replace("process_by_lua", "error_log nope/s.log;\n        process_by_lua"),
+                         "nope/s.log"),
+    "tcp_access_log": ("", "    access_log nope/a.log;\n" + SERVER, "nope/a.log"),
+    "server_access_log": ("", SERVER.replace("process_by_lua", "access_log nope/sa.log;\n        process_by_lua"),
+                          "nope/sa.log"),
+    "pid": ("pid nope/x.pid;", SERVER, "nope/x.pid"),
+    "pid_daemon": ("daemon on;\npid nope/x.pid;", SERVER, "nope/x.pid"),
+}
+
+
+@spec("cli.test.files", "errlog.open_fail")
+@pytest.mark.parametrize("fault", sorted(LOG_FAULTS))
+def test_unusable_log_or_pid_path_fails_t_and_start_up_alike(impl, fault):
+    """cli.test.files: "A log file that cannot be opened MUST fail the test with
+    `open() "PATH" failed (ERRNO: TEXT)`; a missing or read-only pid directory with
+    `open() "PIDPATH" failed (ERRNO: TEXT)` ... these lines name no FILE:LINE ... Start-up makes
+    the same checks before it opens a listener or detaches, and for the same fault prints the
+    same [emerg] line and exits 1." (A directory that does not exist; with `daemon on` too.)"""
+    main, tcp, rel = LOG_FAULTS[fault]
+    tested, started = t_then_start(impl, tcp=tcp, main=main)
+    want = re.escape("%s: [emerg] " % impl.program) + _enoent(tested.path(rel))
+    assert_same_failure(impl, tested, started, want)
+
+
+@spec("cli.test.files")
+def test_t_creates_log_files_and_keeps_their_text(impl):
+    """cli.test.files: -t opens every log file for appending, "creating a missing one as
+    start-up does": the logs are there afterwards, and a log that held text still holds it."""
+    prefix = impl.prefix(main="error_log logs/t-error.log info;", tcp="""
+    access_log logs/t-access.log;
+    server {%s
+        error_log logs/t-server.log;
+    }""" % SERVER_BODY)
+    prefix.write("logs/t-access.log", "old line\n")
+    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"])
+    r.assert_ok()
+    for rel in ("logs/t-error.log", "logs/t-server.log"):
+        assert (prefix.path / rel).is_file(), rel
+    assert (prefix.path / "logs/t-access.log").read_text().startswith("old line\n")
+
+
+@spec("cli.test.files")
+def test_t_leaves_the_pid_file_alone(impl):
+    """cli.test.files: "-t never creates or changes the pid file": after a successful -t the
+    configured pid file does not exist, and an existing one keeps its text."""
+    prefix = impl.prefix(tcp=SERVER)
+    pid = prefix.path / impl.adapter.pid_name
+    impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"]).assert_ok()
+    assert not pid.exists()
+    pid.write_text("12345\n")
+    impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"]).assert_ok()
+    assert pid.read_text() == "12345\n"
 
 
 # -- cli.dump -----------------------------------------------------------------------------------

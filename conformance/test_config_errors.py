@@ -1,4 +1,5 @@
 """SPEC §2.3 Structure and errors: the fixed error messages, value syntax, paths, include."""
+import os
 import random
 import re
 import time
@@ -238,6 +239,32 @@ def test_invalid_number(impl, context, name, value):
     r.assert_emerg('"%s" directive invalid number' % name, r.line_of(HERE))
 
 
+
+@spec("dir.worker_connections")
+def test_worker_connections_zero_is_invalid(impl):
+    """dir.worker_connections: "worker_connections MUST be a number of at least 1: 0 MUST be the
+    error `"worker_connections" directive invalid value`", at parse time (so start-up fails
+    with the same line)."""
+    r = check_in(impl, "events", "worker_connections 0;")
+    r.assert_emerg('"worker_connections" directive invalid value', r.line_of(HERE))
+
+
+@spec("dir.worker_connections")
+@pytest.mark.parametrize("value", ["1", "00001"])
+def test_worker_connections_one_is_valid(impl, value):
+    """dir.worker_connections: 1 (however written) is the least valid value."""
+    check_in(impl, "events", "worker_connections %s;" % value).assert_ok()
+
+
+@spec("dir.worker_connections", "conf.err.value")
+@pytest.mark.parametrize("value", ["-1", "-0", "+5", "0x10"])
+def test_worker_connections_not_a_number(impl, value):
+    """dir.worker_connections: "a word that is not a number, a sign included, ...
+    `"worker_connections" directive invalid number`"."""
+    r = check_in(impl, "events", "worker_connections %s;" % value)
+    r.assert_emerg('"worker_connections" directive invalid number', r.line_of(HERE))
+
+
 @spec("conf.err.value")
 @pytest.mark.parametrize("name,value", [
     ("client_max_body_size", "4q"), ("session_pool_size", "big"),
@@ -330,6 +357,65 @@ def test_invalid_times(impl, value):
     value."""
     r = check_in(impl, "server", "read_timeout '%s';" % value)
     r.assert_emerg('"read_timeout" directive invalid value', r.line_of(HERE))
+
+
+
+# -- conf.value.overflow ----------------------------------------------------------------------------
+# Each invalid value below is accepted when one of the parser's bound checks is left out: the
+# digit loop's (a number wraps), the unit's scale (k/m/g), a time piece's or the running sum's.
+TIME_LIMITS_OK = ["2147483647", "2147483647s", "24855d3h14m7s", "68y", "2147483647000ms"]
+TIME_OVERFLOWS = ["2147483648", "99999999999d", "24855d3h14m8s", "2147483647s1ms", "69y",
+                  "999999999999999999s", "9223372036854775808ms", "18446744073709551617"]
+SIZE_LIMITS_OK = ["9223372036854775807", "8589934591g", "9007199254740991k", "8796093022207m"]
+SIZE_OVERFLOWS = ["9223372036854775808", "99999999999999999999", "1000000000000g",
+                  "20000000000000000k", "20000000000000m", "8589934592g"]
+
+
+@spec("conf.value.overflow", "conf.value.time")
+@pytest.mark.parametrize("value", TIME_LIMITS_OK)
+def test_time_at_the_limit(impl, value):
+    """conf.value.overflow: "a time MUST be at most 2147483647 seconds (2^31−1 s, about 68
+    years: 2147483647, 24855d3h14m7s, 68y)": the limit itself is a valid time."""
+    check_in(impl, "server", "read_timeout %s;" % value).assert_ok()
+
+
+@spec("conf.value.overflow", "conf.err.value")
+@pytest.mark.parametrize("value", TIME_OVERFLOWS)
+@pytest.mark.parametrize("context,name", [("server", "read_timeout"), ("tcp", "keepalive_timeout")])
+def test_time_overflow_is_invalid(impl, value, context, name):
+    """conf.value.overflow: "a time MUST be at most 2147483647 seconds ..., counting the sum of
+    its pieces; a larger size or time is an invalid value": one second or one millisecond
+    more, 99999999999d (which fits a 64-bit count of milliseconds), digits that overflow."""
+    r = check_in(impl, context, "%s %s;" % (name, value))
+    r.assert_emerg('"%s" directive invalid value' % name, r.line_of(HERE))
+
+
+@spec("conf.value.overflow", "conf.value.size")
+@pytest.mark.parametrize("value", SIZE_LIMITS_OK)
+def test_size_at_the_limit(impl, value):
+    """conf.value.overflow: "a size MUST be at most 9223372036854775807 bytes": the largest
+    multiple of each unit within it is valid."""
+    check_in(impl, "server", "client_max_body_size %s;" % value).assert_ok()
+
+
+@spec("conf.value.overflow", "conf.err.value")
+@pytest.mark.parametrize("value", SIZE_OVERFLOWS)
+def test_size_overflow_is_invalid(impl, value):
+    """conf.value.overflow: a larger size is an invalid value, whichever unit overflows."""
+    r = check_in(impl, "server", "client_max_body_size %s;" % value)
+    r.assert_emerg('"client_max_body_size" directive invalid value', r.line_of(HERE))
+
+
+@spec("conf.value.overflow", "conf.err.value")
+@pytest.mark.parametrize("context,name,value", [
+    ("events", "worker_connections", "99999999999999999999"),
+    ("events", "worker_connections", "9223372036854775808"),
+    ("server", "lua_socket_pool_size", "18446744073709551617")])
+def test_number_overflow_is_invalid_number(impl, context, name, value):
+    """conf.value.overflow: "A number MUST be at most 9223372036854775807 (2^63−1), else it is
+    an invalid number" (`"NAME" directive invalid number`)."""
+    r = check_in(impl, context, "%s %s;" % (name, value))
+    r.assert_emerg('"%s" directive invalid number' % name, r.line_of(HERE))
 
 
 # -- conf.value.path --------------------------------------------------------------------------------
@@ -447,6 +533,65 @@ def test_missing_include_file(impl):
     r = impl.test_config(tcp="    include missing.conf;\n" + SERVER)
     r.assert_emerg('open() "%s" failed (2: No such file or directory)' % r.path("conf/missing.conf"),
                    r.line_of("include missing.conf"))
+
+
+
+# -- conf.include.type ------------------------------------------------------------------------------
+def _not_regular(r, path, line=None):
+    """The `"PATH" is not a regular file` error: located at `line` of the main file (an
+    include), or with no location (-c); exit 1 and the `test failed` line."""
+    __tracebackhide__ = True
+    if line is not None:
+        return r.assert_emerg('"%s" is not a regular file' % path, line)
+    assert r.rc == 1, r.out
+    assert r.stderr.splitlines() == [
+        '%s: [emerg] "%s" is not a regular file' % (r.program, path),
+        "%s: configuration file %s test failed" % (r.program, path)], r.stderr
+
+
+@spec("conf.include.type")
+@pytest.mark.parametrize("kind", ["directory", "fifo", "device"])
+def test_include_of_a_non_regular_file(impl, kind):
+    """conf.include.type: "A file named by include ... that is not a regular file (a directory,
+    a FIFO, a device) MUST be the error `"PATH" is not a regular file`, followed for include by
+    ` in FILE:LINE` of the directive. ... -t and start-up never wait on a FIFO." """
+    target = {"directory": "@PREFIX@/conf/sub", "fifo": "@PREFIX@/conf/pipe",
+              "device": "/dev/null"}[kind]
+    prefix = impl.prefix(tcp="    include %s;\n%s" % (target, SERVER),
+                         files={"conf/sub/x.lua": "x = 1\n"})
+    if kind == "fifo":
+        os.mkfifo(str(prefix.path / "conf/pipe"))
+    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"])
+    _not_regular(r, prefix.fill(target), r.line_of("include "))
+
+
+@spec("conf.include.type")
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_glob_include_matching_a_non_regular_file(impl, kind):
+    """conf.include.type: the same for a file matched by a wildcard: `include parts/*` where
+    parts/ holds a regular file and then a directory (or a FIFO) fails on the latter."""
+    files = {"conf/parts/a": "read_timeout 5s;\n"}
+    if kind == "directory":
+        files["conf/parts/b/x"] = "x\n"
+    prefix = impl.prefix(tcp="    include parts/*;\n" + SERVER, files=files)
+    if kind == "fifo":
+        os.mkfifo(str(prefix.path / "conf/parts/b"))
+    r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path) + ["-t"])
+    _not_regular(r, "%s/conf/parts/b" % prefix.path, r.line_of("include parts"))
+
+
+@spec("conf.include.type")
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_c_naming_a_non_regular_file(impl, kind):
+    """conf.include.type: the same for the file named by -c (no FILE:LINE: nothing was read)."""
+    prefix = impl.prefix(tcp=SERVER, files={"conf/dir/x": "x\n"})
+    rel = "conf/dir" if kind == "directory" else "conf/pipe"
+    if kind == "fifo":
+        os.mkfifo(str(prefix.path / rel))
+    args = impl.adapter.conf_args(prefix.path)
+    i = args.index("-c")
+    r = impl.run_in(prefix, args[:i + 1] + [rel] + args[i + 2:] + ["-t"])
+    _not_regular(r, "%s/%s" % (prefix.path, rel))
 
 
 @spec("conf.include.depth")

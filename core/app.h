@@ -19,6 +19,9 @@ typedef struct app {
     void (*cycle_commit)(void);
     void (*cycle_rollback)(void);
     void (*cycle_close)(void);
+    /* Compiles every script of m without running any (-t, and start-up before anything
+     * else: [cli.test.scripts]). 0, or -1 + err ending " in FILE:LINE" of the directive. */
+    int (*conf_test)(main_conf_t *m, char *err, size_t errlen);
     /* Prepares one server (its compiled script, kept in vs->app_ref). 0 or -1 + err. */
     int (*server_init)(struct vserver *vs, char *err, size_t errlen);
     void (*conn_start)(struct conn *c);     /* accepted; the application owns the stream */

@@ -52,7 +52,9 @@ typedef struct str_list {
 typedef struct lua_code {
     const char *code;  /* inline chunk, or NULL */
     const char *path;  /* file path (prefix-resolved), or NULL */
-    const char *where; /* "FILE:LINE" of the directive, used as chunk name */
+    const char *where; /* chunk name: "=DIRECTIVE(BASENAME:LINE)" or "@PATH" */
+    const char *file;  /* where the directive stands, for " in FILE:LINE" */
+    int line;
 } lua_code_t;
 
 /* Directives valid in both tcp {} and server {}: the tcp-level copy holds defaults for servers. */
@@ -171,6 +173,11 @@ int conf_load(conf_t *cf, const char *params);
 /* Creates, loads and finishes a whole configuration; NULL with the message in err. */
 main_conf_t *conf_read(const char *prefix, const char *file, const char *params,
                        char *err, size_t errlen);
+
+/* The checks of the files start-up will open, short of opening listeners ([cli.test.files]):
+ * every log file opened for appending (created if missing) and closed, the pid file's
+ * directory writable. 0, or -1 with nginx's `open() "PATH" failed (ERRNO: TEXT)` in err. */
+int conf_check_files(const main_conf_t *m, char *err, size_t errlen);
 
 /* Error reporting: formats "MESSAGE in FILE:LINE" into cf->err; returns -1. */
 int conf_error(conf_t *cf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -91,7 +91,9 @@ int set_size(conf_t *cf, const directive_t *d, void *conf)
 }
 
 /* nginx time syntax: "90", "1h30m", "500ms"; units y M w d h m s ms, each at most once,
- * largest first; a bare trailing number means seconds. */
+ * largest first; a bare trailing number means seconds. At most 2^31-1 s in all
+ * ([conf.value.overflow]): nginx's 2^63-1 ms would overflow a deadline computed from it. */
+#define TIME_MAX_MS (2147483647L * 1000)
 static long unit_ms(const char **p)
 {
     const char *s = *p;
@@ -120,7 +122,7 @@ static long unit_ms(const char **p)
 
 long conf_parse_time_ms(const char *s)
 {
-    long total = 0, last_unit = LONG_MAX;
+    long total = 0, last_unit = LONG_MAX; /* larger than any unit */
     if (*s == '\0') return -1;
     while (*s) {
         const char *start = s;
@@ -129,7 +131,7 @@ long conf_parse_time_ms(const char *s)
         if (v < 0) return -1;
         long u = *s ? unit_ms(&s) : 1000;
         if (u < 0 || u >= last_unit) return -1;
-        if (v > (LONG_MAX - total) / u) return -1;
+        if (v > (TIME_MAX_MS - total) / u) return -1; /* this piece, and the sum */
         total += v * u;
         last_unit = u;
     }

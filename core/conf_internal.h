@@ -31,6 +31,7 @@ int set_path(conf_t *cf, const directive_t *d, void *conf);
 
 /* Setters of directives whose values are more than one plain value (conf_setters.c). */
 int set_worker_processes(conf_t *cf, const directive_t *d, void *conf);
+int set_worker_connections(conf_t *cf, const directive_t *d, void *conf);
 int set_error_log(conf_t *cf, const directive_t *d, void *conf);
 int set_protocol(conf_t *cf, const directive_t *d, void *conf);
 int set_shared_dict(conf_t *cf, const directive_t *d, void *conf);

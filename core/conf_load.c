@@ -1,6 +1,7 @@
 /* conf_load.c: the only part of the configuration code that touches the file system:
  * reading the main file, -g parameters, and "include" with glob patterns resolved
- * against the directory of the main configuration file. */
+ * against the directory of the main configuration file; and the checks of -t (and of
+ * start-up) on the files a configuration names. */
 #include "conf_internal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,10 @@
 
 static int read_whole(conf_t *cf, const char *path, char **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type check refuses it (and
+     * a directory or device) before anything is read ([conf.include.type]). It changes
+     * nothing for a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         int e = errno;
@@ -23,6 +27,7 @@ static int read_whole(conf_t *cf, const char *path, char **buf, size_t *len)
     }
     if (!S_ISREG(st.st_mode) || st.st_size > MAX_CONF_FILE) {
         close(fd);
+        if (!S_ISREG(st.st_mode)) return conf_error(cf, "\"%s\" is not a regular file", path);
         return conf_error(cf, "\"%s\" is not a regular file of at most 16M", path);
     }
     char *b = pool_calloc(cf->main->pool, (size_t)st.st_size + 1);
@@ -113,4 +118,45 @@ int conf_load(conf_t *cf, const char *params)
     if (read_whole(cf, cf->main->conf_file, &buf, &len)) return -1;
     if (conf_parse(cf, buf, len, cf->main->conf_file)) return -1;
     return conf_finish(cf);
+}
+
+static int open_failed(const char *path, int e, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "open() \"%s\" failed (%d: %s)", path, e, strerror(e));
+    return -1;
+}
+
+/* Opens a log as start-up does (log.c, vserver.c): creating it, never truncating it. */
+static int check_log(const char *path, char *err, size_t errlen)
+{
+    if (!path || strcmp(path, "stderr") == 0) return 0;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return open_failed(path, errno, err, errlen);
+    close(fd);
+    return 0;
+}
+
+/* The pid file is written after the listeners are open (and after detaching): its directory
+ * must exist and take a new file. The file itself is left alone: a server may be running. */
+static int check_pid_dir(const char *pid, char *err, size_t errlen)
+{
+    char dir[4096];
+    struct stat st;
+    const char *slash = strrchr(pid, '/');
+    size_t n = slash ? (size_t)(slash - pid) : 0;
+    if (n + 3 > sizeof dir) return open_failed(pid, ENAMETOOLONG, err, errlen);
+    memcpy(dir, pid, n);
+    strcpy(dir + n, slash ? "/." : "."); /* "/.": a dir that is a file fails with ENOTDIR */
+    if (access(dir, W_OK | X_OK) != 0) return open_failed(pid, errno, err, errlen);
+    if (stat(pid, &st) == 0 && S_ISDIR(st.st_mode)) return open_failed(pid, EISDIR, err, errlen);
+    return 0;
+}
+
+int conf_check_files(const main_conf_t *m, char *err, size_t errlen)
+{
+    if (check_log(m->error_log->path, err, errlen)) return -1;
+    for (const server_conf_t *s = m->tcp ? m->tcp->servers : NULL; s; s = s->next)
+        if (check_log(s->s.error_log->path, err, errlen) || check_log(s->s.access_log, err, errlen))
+            return -1;
+    return check_pid_dir(m->pid, err, errlen);
 }

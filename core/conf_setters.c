@@ -1,6 +1,6 @@
 /* conf_setters.c: setters for directives whose values are more than one plain value:
- * worker_processes, error_log, protocol, lua_shared_dict, log_format, access_log and the
- * *_by_lua* code directives. */
+ * worker_processes, worker_connections, error_log, protocol, lua_shared_dict, log_format,
+ * access_log and the *_by_lua* code directives. */
 #include "conf_internal.h"
 #include "log.h"
 #include <stdlib.h>
@@ -23,6 +23,16 @@ int set_worker_processes(conf_t *cf, const directive_t *d, void *conf)
     if (*ARG(1) < '0' || *ARG(1) > '9' || *end || n < 1 || n > 1024)
         return conf_error(cf, "\"%s\" directive invalid value", NAME);
     m->worker_processes = n;
+    return 0;
+}
+
+/* [dir.worker_connections]: a number, and at least 1: with 0 every worker would start and
+ * then refuse every client. */
+int set_worker_connections(conf_t *cf, const directive_t *d, void *conf)
+{
+    main_conf_t *m = conf;
+    if (set_num(cf, d, conf)) return -1;
+    if (m->worker_connections == 0) return conf_error(cf, "\"%s\" directive invalid value", NAME);
     return 0;
 }
 
@@ -144,6 +154,8 @@ int set_lua_code(conf_t *cf, const directive_t *d, void *conf)
     lua_code_t *c = pool_calloc(cf->main->pool, sizeof *c);
     size_t n = strlen(d->name);
     int is_file = n > 5 && strcmp(d->name + n - 5, "_file") == 0;
+    c->file = cf->src->name;
+    c->line = cf->src->line;
     const char *base = strrchr(cf->src->name, '/');
     base = base ? base + 1 : cf->src->name;
     if (is_file) {

@@ -22,7 +22,7 @@ static const directive_t table[] = {
     {"error_log", CTX_MAIN | TS, 1, 2, 0, set_error_log, BASE_NONE, 0},
     {"worker_shutdown_timeout", CTX_MAIN, 1, 1, 0, set_msec, M(worker_shutdown_timeout)},
     {"events", CTX_MAIN, 0, 0, 1, block_events, BASE_NONE, 0},
-    {"worker_connections", CTX_EVENTS, 1, 1, 0, set_num, M(worker_connections)},
+    {"worker_connections", CTX_EVENTS, 1, 1, 0, set_worker_connections, M(worker_connections)},
     {"tcp", CTX_MAIN, 0, 0, 1, block_tcp, BASE_NONE, 0},
     {"server", CTX_TCP, 0, 0, 1, block_server, BASE_NONE, 0},
     {"listen", CTX_SERVER, 1, -1, 0, set_listen, BASE_NONE, 0},

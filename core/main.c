@@ -97,6 +97,55 @@ main_conf_t *load_config(const char *prefix, const char *file, const char *param
     return m;
 }
 
+/* The checks start-up makes short of binding, forking and running Lua, in two steps: the
+ * scripts compile ([cli.test.scripts]); the logs open and the pid file's directory takes a
+ * file ([cli.test.files]). -t runs them, and start-up runs them before anything else, so both
+ * print the same line. */
+static int check_step(main_conf_t *m, int files)
+{
+    char err[2048];
+    if ((files ? conf_check_files(m, err, sizeof err) : app->conf_test(m, err, sizeof err)) == 0) return 0;
+    fprintf(stderr, PROG ": [emerg] %s\n", err);
+    return -1;
+}
+
+/* -t / -T with nginx's lines: "syntax is ok" once the text parses and its scripts compile
+ * (nginx prints it before it opens any file), then the file checks, which can still fail. */
+static int test_config(main_conf_t *m, const opts_t *o)
+{
+    char abs[8192];
+    snprintf(abs, sizeof abs, "%s%s%s", o->conf[0] == '/' ? "" : o->prefix,
+             o->conf[0] == '/' || o->prefix[strlen(o->prefix) - 1] == '/' ? "" : "/", o->conf);
+    const char *file = m ? m->conf_file : abs;
+    int ok = m && check_step(m, 0) == 0;
+    if (ok && !o->quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
+    ok = ok && check_step(m, 1) == 0;
+    if (ok && o->dump) conf_dump(m, stdout);
+    fflush(stdout);
+    fprintf(stderr, ok ? PROG ": configuration file %s test is successful\n" : PROG ": configuration file %s test failed\n",
+            file);
+    conf_destroy(m);
+    return ok ? 0 : 1;
+}
+
+/* A relative -p is taken from the working directory, so that every path under the prefix is
+ * absolute: -t names files absolutely ([cli.test.abs_path]) and nothing depends on the
+ * directory the server was started from. NULL when the working directory is unknown. */
+static const char *absolute_prefix(const char *prefix, char *buf, size_t n)
+{
+    char cwd[4096];
+    if (prefix && prefix[0] == '/') return prefix;
+    if (!getcwd(cwd, sizeof cwd)) {
+        fprintf(stderr, PROG ": [alert] getcwd() failed (%d: %s)\n", errno, strerror(errno));
+        return NULL;
+    }
+    if (snprintf(buf, n, "%s/%s", strcmp(cwd, "/") ? cwd : "", prefix ? prefix : "") >= (int)n) {
+        fprintf(stderr, PROG ": [emerg] the prefix \"%s\" is too long\n", prefix);
+        return NULL;
+    }
+    return buf;
+}
+
 static int send_signal(main_conf_t *m, const char *name)
 {
     int sig = !strcmp(name, "stop") ? SIGTERM : !strcmp(name, "quit") ? SIGQUIT
@@ -124,25 +173,16 @@ static int send_signal(main_conf_t *m, const char *name)
 int main(int argc, char **argv)
 {
     opts_t o = {.conf = "conf/nginx.conf"};
-    char cwd[4096];
+    char prefix[8192];
     if (parse_opts(argc, argv, &o)) return 1;
-    if (!o.prefix) o.prefix = getcwd(cwd, sizeof cwd) ? cwd : ".";
+    if (!(o.prefix = absolute_prefix(o.prefix, prefix, sizeof prefix))) return 1;
     clock_update();
+    app = &lua_app; /* the composition root: core runs the Lua application */
     main_conf_t *m = load_config(o.prefix, o.conf, o.params);
-    if (o.test) {
-        char abs[8192];
-        snprintf(abs, sizeof abs, "%s%s%s", o.conf[0] == '/' ? "" : o.prefix,
-                 o.conf[0] == '/' || o.prefix[strlen(o.prefix) - 1] == '/' ? "" : "/", o.conf);
-        const char *file = m ? m->conf_file : abs;
-        if (m && o.dump) conf_dump(m, stdout);
-        fflush(stdout);
-        if (m && !o.quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
-        fprintf(stderr,
-                m ? PROG ": configuration file %s test is successful\n"
-                  : PROG ": configuration file %s test failed\n",
-                file);
+    if (o.test) return test_config(m, &o);
+    if (m && !o.signal && (check_step(m, 0) || check_step(m, 1))) {
         conf_destroy(m);
-        return m ? 0 : 1;
+        return 1;
     }
     if (!m) return 1;
     if (o.signal) {
@@ -150,6 +190,5 @@ int main(int argc, char **argv)
         conf_destroy(m);
         return rc;
     }
-    app = &lua_app; /* the composition root: core runs the Lua application */
     return server_main(m, o.prefix, o.conf, o.params);
 }

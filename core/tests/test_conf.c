@@ -386,7 +386,10 @@ static const struct {
     {"1y1M1w1d1h1m1s1ms", 365 * DAY + 30 * DAY + 7 * DAY + DAY + HOUR + MIN + SEC + 1},
     {"1y2", 365 * DAY + 2 * SEC},
     {"00010s", 10 * SEC},
-    {"106751991167", 106751991167L * SEC},
+    {"2147483647", 2147483647L * SEC}, /* the largest time: 2^31-1 s ([conf.value.overflow]) */
+    {"24855d3h14m7s", 2147483647L * SEC},
+    {"2147483647000ms", 2147483647000L},
+    {"68y1M", (68L * 365 + 30) * DAY},
     /* not times: unit order, repeats, bare number not last, junk, overflow */
     {"", -1},
     {"s", -1},
@@ -412,16 +415,20 @@ static const struct {
     {"1 s", -1},
     {"1ss", -1},
     {"1mss", -1},
-    {"9223372036854775807ms", 9223372036854775807L},
+    /* beyond 2^31-1 s: a piece, the sum of pieces, or digits that overflow a long */
+    {"2147483648", -1},
+    {"24855d3h14m8s", -1},
+    {"2147483647s1ms", -1},
+    {"2147483647001ms", -1},
+    {"68y2M", -1},
+    {"69y", -1},
+    {"99999999999d", -1}, /* 8.64e18 ms: fits a long, so only the bound refuses it */
+    {"106751991167", -1},
+    {"9223372036854775807ms", -1},
     {"9223372036854775808ms", -1},
-    {"9223372036854775", 9223372036854775000L},
-    {"9223372036854776", -1},
+    {"9223372036854775", -1},
     {"300000000y", -1},
-    {"292471209y", -1},
-    {"292471208y1y", -1},
-    {"292471208y", 292471208L * 365 * DAY},
-    {"292471208y8M", 292471208L * 365 * DAY + 240 * DAY},
-    {"292471208y9M", -1},
+    {"292471208y", -1},
     {"99999999999999999999ms", -1},
 };
 
@@ -460,6 +467,9 @@ static const case_t value_errors[] = {
     C("events { worker_connections ''; }", "\"worker_connections\" directive invalid number in t.conf:1"),
     C("events { worker_connections 1.0; }", "\"worker_connections\" directive invalid number in t.conf:1"),
     C("events { worker_connections 99999999999999999999; }", "\"worker_connections\" directive invalid number in t.conf:1"),
+    C("events { worker_connections 0; }", "\"worker_connections\" directive invalid value in t.conf:1"),
+    C("events { worker_connections 000; }", "\"worker_connections\" directive invalid value in t.conf:1"),
+    C("events { worker_connections -0; }", "\"worker_connections\" directive invalid number in t.conf:1"),
     C("tcp { lua_socket_pool_size x; }", "\"lua_socket_pool_size\" directive invalid number in t.conf:1"),
     C("tcp { server { lua_socket_pool_size 0x1; } }", "\"lua_socket_pool_size\" directive invalid number in t.conf:1"),
     /* sizes and times of every kind of directive */
@@ -1399,8 +1409,54 @@ START_TEST(include_errors)
     write_file("conf/inc/listen.conf", "server { listen 1; protocol tcp_lua; process_by_lua x; }");
     expect_load_err(load("tcp { include inc/listen.conf;\n include inc/listen.conf; }", NULL),
                     "duplicate \"*:1\" address and port pair in %s/conf/inc/listen.conf:1");
-    expect_load_err(load("tcp { include inc; }", NULL),
-                    "\"%s/conf/inc\" is not a regular file of at most 16M in %s/conf/t.conf:1");
+    expect_load_err(load("tcp { include inc; }", NULL), "\"%s/conf/inc\" is not a regular file in %s/conf/t.conf:1");
+    expect_load_err(load("tcp {\ninclude /dev/null; }", NULL), "\"/dev/null\" is not a regular file in %s/conf/t.conf:2");
+    char fifo[256];
+    snprintf(fifo, sizeof fifo, "%s/conf/inc/fifo", tmpdir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0); /* opened without waiting for a writer */
+    expect_load_err(load("include inc/fi*;", NULL), "\"%s/conf/inc/fifo\" is not a regular file in %s/conf/t.conf:1");
+}
+END_TEST
+
+/* conf_check_files(): the logs open (created, never truncated), the pid file's directory
+ * takes a file; the first that fails is named with nginx's open() message. */
+START_TEST(check_files)
+{
+    char err[512], want[512], path[256];
+    snprintf(path, sizeof path, "%s/logs", tmpdir); /* the default logs' directory */
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    ck_assert_int_eq(load("pid p.pid; error_log e.log;\ntcp { server { listen 1; protocol tcp_lua;"
+                          " process_by_lua x; access_log a.log; error_log s.log; } }\n",
+                          NULL),
+                     0);
+    write_file("a.log", "kept\n");
+    ck_assert_int_eq(conf_check_files(m, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/s.log", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/a.log", tmpdir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(want, sizeof want, f));
+    fclose(f);
+    ck_assert_str_eq(want, "kept\n");
+    snprintf(path, sizeof path, "%s/p.pid", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), -1); /* left alone: a server may be running */
+    const char *bad[][2] = {
+        {"error_log no/e.log;", "no/e.log"},
+        {"tcp { access_log no/a.log; server { listen 1; protocol tcp_lua; process_by_lua x; } }", "no/a.log"},
+        {"tcp { server { listen 1; protocol tcp_lua; process_by_lua x; error_log no/s.log; } }", "no/s.log"},
+        {"pid no/p.pid;", "no/p.pid"},
+        {"pid conf/t.conf/p.pid;", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(load(bad[i][0], NULL), 0);
+        ck_assert_int_eq(conf_check_files(m, err, sizeof err), -1);
+        if (bad[i][1])
+            snprintf(want, sizeof want, "open() \"%s/%s\" failed (2: No such file or directory)", tmpdir, bad[i][1]);
+        else
+            snprintf(want, sizeof want, "open() \"%s/conf/t.conf/p.pid\" failed (20: Not a directory)", tmpdir);
+        ck_assert_str_eq(err, want);
+    }
 }
 END_TEST
 
@@ -1571,6 +1627,7 @@ int main(void)
     tcase_add_test(tc, include_absolute_and_every_context);
     tcase_add_test(tc, include_errors);
     tcase_add_test(tc, include_main_file_and_params);
+    tcase_add_test(tc, check_files);
     tcase_add_test(tc, dump_echoes_files);
     suite_add_tcase(s, tc);
     srunner_add_suite(sr, s);
