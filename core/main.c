@@ -134,6 +134,7 @@ int main(int argc, char **argv)
         snprintf(abs, sizeof abs, "%s%s%s", o.conf[0] == '/' ? "" : o.prefix,
                  o.conf[0] == '/' || o.prefix[strlen(o.prefix) - 1] == '/' ? "" : "/", o.conf);
         const char *file = m ? m->conf_file : abs;
+        if (m) conf_print_warnings(m, stderr);
         if (m && o.dump) conf_dump(m, stdout);
         fflush(stdout);
         if (m && !o.quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
