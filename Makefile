@@ -10,10 +10,11 @@ SAN     ?=
 PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-# Debian packages the build and every test need; `make deps` installs the missing ones.
+# Debian packages the build and every test need; `make deps` installs the missing ones
+# (netcat-openbsd: the README's try-it line).
 DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest python3-pytest-xdist valgrind \
             clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format \
-            redis-server memcached lua-nginx-redis lua-nginx-memcached
+            redis-server memcached lua-nginx-redis lua-nginx-memcached netcat-openbsd
 
 # Deferred (=, not :=) so that on a fresh machine pkg-config runs after `deps` installed it.
 LUA_CFLAGS = $(shell pkg-config --cflags luajit 2>/dev/null)

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tcplua_harness.cases import HERE, SERVER, SERVER_BODY, check_in, in_context, start_session
+from tcplua_harness.cases import (HERE, SERVER, SERVER_BODY, check_in, in_context, running_user,
+                                  start_session)
 from tcplua_harness.client import has_ipv6_loopback
 from tcplua_harness.confdump import args_of, find, parse, parse_size, parse_time, split_dump
 
@@ -29,6 +30,10 @@ TABLE = {
     "daemon": ("daemon off;", ("main",), "words", "on"),
     "master_process": ("master_process off;", ("main",), "words", "on"),
     "pid": ("pid logs/x.pid;", ("main",), "path", None),   # default: the adapter's pid_name
+    # The suite's own user: a valid `user` on any host (ignored with a warning when not root);
+    # its default depends on that too (test_privileges.py).
+    "user": ("user %s %s;" % running_user(), ("main",), None, None),
+    "worker_rlimit_nofile": ("worker_rlimit_nofile 1024;", ("main",), None, None),
     "worker_shutdown_timeout": ("worker_shutdown_timeout 5s;", ("main",), "time", "10s"),
     "error_log": ("error_log logs/x.log info;", ("main",) + TS, "path_level", "logs/error.log error"),
     "events": ("events {\n}", ("main",), None, None),
@@ -39,7 +44,7 @@ TABLE = {
     "protocol": ("protocol tcp_lua;", ("server",), None, None),
     "read_timeout": ("read_timeout 5s;", TS, "time", "60s"),
     "send_timeout": ("send_timeout 5s;", TS, "time", "60s"),
-    "keepalive_timeout": ("keepalive_timeout 5s;", TS, "time", "0"),
+    "keepalive_timeout": ("keepalive_timeout 5s;", TS, "time", "75s"),
     "session_pool_size": ("session_pool_size 2k;", TS, "size", "1k"),
     "connection_pool_size": ("connection_pool_size 1k;", TS, "size", "512"),
     "client_max_body_size": ("client_max_body_size 2k;", TS, "size", "1k"),

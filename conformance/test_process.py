@@ -22,8 +22,8 @@ import time
 import pytest
 
 from tcplua_harness.cases import (FIRST_BYTES, LOG_WHILE, LUA_PID, MASTER, MODES, PID_LUA,
-                                  PID_PORT, PID_SERVER, SINGLE, server_block, serving_pids,
-                                  start_session, wait_workers)
+                                  PID_PORT, PID_SERVER, SINGLE, running_user, server_block,
+                                  serving_pids, start_session, wait_workers)
 from tcplua_harness.cli import run_cli
 from tcplua_harness.client import connect_raw, has_ipv6_loopback, refused
 from tcplua_harness.procs import (alive, children, connection_inode, listening_inodes,
@@ -252,6 +252,25 @@ def test_worker_exiting_with_code_is_logged_and_replaced(server):
     wait_until(lambda: (lambda k: len(k) == 2 and gone not in k)(children(srv.pid)), 5,
                lambda: "master's children: %r (exited %d)" % (children(srv.pid), gone))
     assert len(serving_pids(srv, 2)) == 2
+
+
+@spec("proc.respawn.fatal")
+def test_worker_exiting_with_fatal_code_is_not_replaced(server):
+    """proc.respawn.fatal: A worker that exits with status 2 (nginx's fatal code ...) MUST NOT
+    be replaced; the master logs `worker process PID exited with fatal code 2 and cannot be
+    respawned` at `alert` level and keeps serving with its other workers. (A script's
+    os.exit(2) is the portable way to make a worker exit with that status.)"""
+    srv = server(tcp=RESPAWN.replace("os.exit(3)", "os.exit(2)"), main=MASTER,
+                 files={"conf/pid.lua": PID_LUA})
+    before = wait_workers(srv)
+    start_session(srv).expect_closed(5)
+    m = srv.wait_log(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[alert\] %d#\d+: worker process (\d+) "
+                     r"exited with fatal code 2 and cannot be respawned$" % srv.pid)
+    gone = int(m.group(1))
+    assert gone in before
+    left = wait_workers(srv, 1)
+    assert set(serving_pids(srv, 1)) == set(left) == set(before) - {gone}
+    assert srv.proc.poll() is None
 
 
 # -- proc.listen.options --------------------------------------------------------------------------
@@ -564,7 +583,10 @@ def out_of_descriptors(srv, pid):
 @spec("proc.accept.emfile")
 @pytest.mark.parametrize("main", [
     pytest.param(SINGLE, id="single"),
-    pytest.param("master_process on;\nworker_processes 1;\n", id="master"),
+    # The worker keeps the suite's user ([dir.user]): prlimit(2) on a process of another user
+    # needs CAP_SYS_RESOURCE, which a root in a container may lack.
+    pytest.param("master_process on;\nworker_processes 1;\nuser %s %s;\n" % running_user(),
+                 id="master"),
 ])
 def test_out_of_descriptors_pauses_accepting(server, main):
     """proc.accept.emfile: When accepting fails because the process or the system has run

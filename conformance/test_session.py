@@ -389,7 +389,7 @@ def test_wait_returns_at_once_when_buffered(server):
 @needs("wait_next_request")
 def test_wait_returns_when_data_arrives(server):
     """session.light: "... else when data arrives". The server idles silently until the
-    next request, then answers it; keepalive_timeout 0 (the default) never closes."""
+    next request, then answers it (the default keepalive_timeout, 75s, is far away)."""
     srv = serve(server, LOOP)
     c = srv.connect()
     c.send(b"AAAA")

@@ -113,6 +113,13 @@ typedef struct main_conf {
     const char *pid;
     long worker_connections;
     long worker_shutdown_timeout; /* ms */
+    long worker_rlimit_nofile;    /* CONF_UNSET: workers keep the limit they inherit */
+    /* The workers' user and group ([dir.user]): looked up only when running as root; uid
+     * CONF_UNSET means workers keep the user that started the server (user may still hold
+     * the ignored directive's name then). */
+    const char *user, *group;
+    long user_uid, user_gid;
+    str_list_t *warnings; /* "MESSAGE[ in FILE:LINE]" to print as nginx's [warn] lines */
     int events_seen;
     tcp_conf_t *tcp;
     const char *prefix;      /* always ends with '/' */
@@ -189,6 +196,9 @@ const char *conf_full_path(conf_t *cf, const char *path, int from_conf_dir);
 
 /* Whether two listen directives name the same address and port. */
 int conf_listen_same(const listen_conf_t *a, const listen_conf_t *b);
+
+/* Prints each warning of m as "tcplua: [warn] MESSAGE" (-t and start-up, as nginx does). */
+void conf_print_warnings(const main_conf_t *m, FILE *out);
 
 /* Prints the effective configuration (defaults applied) for -T. */
 void conf_dump(const main_conf_t *m, FILE *out);

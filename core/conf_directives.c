@@ -4,9 +4,13 @@
 #include "conf_internal.h"
 #include "log.h"
 #include <ctype.h>
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ARG(i) (cf->args[i])
 #define NAME (cf->args[0])
@@ -164,5 +168,43 @@ int set_path(conf_t *cf, const directive_t *d, void *conf)
     if (*v) return dup_error(cf);
     if (cf->arglen[1] == 0) return invalid_value(cf); /* "" would name the prefix directory */
     *v = conf_full_path(cf, ARG(1), 0);
+    return 0;
+}
+
+/* nginx's " (ERRNO: TEXT)" after a failed look-up, when the C library set errno. */
+static const char *errno_text(char *b, size_t n, int err)
+{
+    if (!err) return "";
+    snprintf(b, n, " (%d: %s)", err, strerror(err));
+    return b;
+}
+
+/* nginx's ngx_set_user: names are looked up while reading, so a typo fails -t and start-up
+ * before anything runs. Only root can switch users: anyone else gets a warning, as in nginx,
+ * and the workers keep the user that started the server. */
+int set_user(conf_t *cf, const directive_t *d, void *conf)
+{
+    main_conf_t *m = conf;
+    char why[128];
+    (void)d;
+    if (m->user) return dup_error(cf);
+    m->user = ARG(1);
+    if (geteuid() != 0) {
+        conf_error(cf, "the \"user\" directive makes sense only if the master process runs "
+                       "with super-user privileges, ignored");
+        conf_add_warning(m, cf->err);
+        cf->err[0] = '\0';
+        return 0;
+    }
+    const char *group = cf->nargs == 3 ? ARG(2) : ARG(1);
+    errno = 0;
+    struct passwd *pw = getpwnam(ARG(1));
+    if (!pw) return conf_error(cf, "getpwnam(\"%s\") failed%s", ARG(1), errno_text(why, sizeof why, errno));
+    m->user_uid = pw->pw_uid;
+    errno = 0;
+    struct group *gr = getgrnam(group);
+    if (!gr) return conf_error(cf, "getgrnam(\"%s\") failed%s", group, errno_text(why, sizeof why, errno));
+    m->user_gid = gr->gr_gid;
+    m->group = group;
     return 0;
 }

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <stddef.h>
 #include <arpa/inet.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 
 static const char *ms(char *b, size_t n, long v)
 {
@@ -198,6 +201,29 @@ static void dump_tcp(FILE *o, const tcp_conf_t *t)
     fputs("}\n", o);
 }
 
+/* The user and group workers will have: when not running as root, no switch happens and
+ * they keep the user that started the server (numbers where the names are unknown). */
+static void dump_user(FILE *o, const main_conf_t *m)
+{
+    char ub[256], gb[256];
+    const char *user = m->user, *group = m->group;
+    if (m->user_uid == CONF_UNSET) {
+        const struct passwd *pw = getpwuid(geteuid());
+        if (pw) snprintf(ub, sizeof ub, "%s", pw->pw_name); /* copied: getgrgid may reuse it */
+        else snprintf(ub, sizeof ub, "%ld", (long)geteuid());
+        const struct group *gr = getgrgid(getegid());
+        if (gr) snprintf(gb, sizeof gb, "%s", gr->gr_name);
+        else snprintf(gb, sizeof gb, "%ld", (long)getegid());
+        user = ub;
+        group = gb;
+    }
+    fputs("user ", o);
+    word(o, user);
+    fputc(' ', o);
+    word(o, group);
+    fputs(";\n", o);
+}
+
 void conf_dump(const main_conf_t *m, FILE *o)
 {
     char b[32];
@@ -215,6 +241,8 @@ void conf_dump(const main_conf_t *m, FILE *o)
     fputs("pid ", o);
     word(o, m->pid);
     fputs(";\n", o);
+    dump_user(o, m);
+    if (m->worker_rlimit_nofile != CONF_UNSET) fprintf(o, "worker_rlimit_nofile %ld;\n", m->worker_rlimit_nofile);
     fprintf(o, "events {\n    worker_connections %ld;\n}\n", m->worker_connections);
     if (m->tcp) dump_tcp(o, m->tcp);
 }

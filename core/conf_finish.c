@@ -1,11 +1,15 @@
 /* conf_finish.c: configuration lifecycle: create, the merge step that applies every default
- * (server <- tcp <- built-in), and the checks that need the whole file (listen conflicts,
- * servers missing listen/protocol/process_by_lua). */
+ * (server <- tcp <- built-in), the checks that need the whole file (listen conflicts,
+ * servers missing listen/protocol/process_by_lua), and the warnings that do not stop it. */
 #include "conf_internal.h"
 #include "log.h"
+#include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 void srv_conf_init(srv_conf_t *s)
@@ -25,6 +29,7 @@ main_conf_t *conf_create(const char *prefix, const char *conf_file)
     main_conf_t *m = pool_calloc(p, sizeof *m);
     m->pool = p;
     m->worker_processes = m->worker_connections = m->worker_shutdown_timeout = CONF_UNSET;
+    m->worker_rlimit_nofile = m->user_uid = m->user_gid = CONF_UNSET;
     m->daemon = m->master_process = CONF_UNSET;
     size_t n = strlen(prefix);
     m->prefix = n && prefix[n - 1] == '/' ? pool_strdup(p, prefix) : pool_sprintf(p, "%s/", prefix);
@@ -79,7 +84,7 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
 {
     MERGE(read_timeout, 60000);
     MERGE(send_timeout, 60000);
-    MERGE(keepalive_timeout, 0); /* 0: idle connections are never closed by the server */
+    MERGE(keepalive_timeout, 75000); /* nginx's HTTP default: an idle client holds no slot forever */
     MERGE(resolver_timeout, 30000);
     MERGE(session_pool_size, 1024);
     MERGE(connection_pool_size, 512);
@@ -110,6 +115,54 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
         s->access_log_format = up ? up->access_log_format : conf_default_log_format;
         s->access_log_format_name = up ? up->access_log_format_name : "default";
     }
+}
+
+void conf_add_warning(main_conf_t *m, const char *text)
+{
+    str_list_t *w = pool_calloc(m->pool, sizeof *w), **tail = &m->warnings;
+    w->s = pool_strdup(m->pool, text);
+    while (*tail) tail = &(*tail)->next;
+    *tail = w;
+}
+
+void conf_print_warnings(const main_conf_t *m, FILE *out)
+{
+    for (const str_list_t *w = m->warnings; w; w = w->next) fprintf(out, "tcplua: [warn] %s\n", w->s);
+}
+
+/* Without a `user` directive a root server still drops root's rights in its workers: nginx's
+ * default, nobody with group nobody, or nogroup where there is no such group (Debian). */
+static int default_user(conf_t *cf)
+{
+    main_conf_t *m = cf->main;
+    if (m->user_uid != CONF_UNSET || geteuid() != 0) return 0;
+    const char *group = getgrnam("nobody") ? "nobody" : "nogroup";
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw) return snprintf(cf->err, sizeof cf->err, "getpwnam(\"nobody\") failed"), -1;
+    m->user_uid = pw->pw_uid;
+    struct group *gr = getgrnam(group);
+    if (!gr) return snprintf(cf->err, sizeof cf->err, "getgrnam(\"%s\") failed", group), -1;
+    m->user_gid = gr->gr_gid;
+    m->user = "nobody";
+    m->group = group;
+    return 0;
+}
+
+/* nginx's check (ngx_event_module_init): a worker cannot hold more connections than it has
+ * descriptors. Only a warning: the limit may be raised by other means before it matters.
+ * The limit is the one the serving processes will have: worker_rlimit_nofile applies to
+ * workers only ([proc.rlimit_nofile]), the single process keeps its own. */
+static void warn_fd_limit(main_conf_t *m)
+{
+    struct rlimit r;
+    long limit = m->worker_rlimit_nofile;
+    if (limit == CONF_UNSET || !m->master_process) {
+        if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+        limit = r.rlim_cur == RLIM_INFINITY || r.rlim_cur > LONG_MAX ? LONG_MAX : (long)r.rlim_cur;
+    }
+    if (m->worker_connections > limit)
+        conf_add_warning(m, pool_sprintf(m->pool, "%ld worker_connections exceed open file resource limit: %ld",
+                                         m->worker_connections, limit));
 }
 
 static void merge_main(conf_t *cf)
@@ -204,6 +257,8 @@ static int check_server(conf_t *cf, server_conf_t *s)
 int conf_finish(conf_t *cf)
 {
     merge_main(cf);
+    if (default_user(cf)) return -1;
+    warn_fd_limit(cf->main);
     tcp_conf_t *t = cf->main->tcp;
     if (!t) return 0;
     merge_srv(cf, &t->s, NULL);

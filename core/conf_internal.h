@@ -45,6 +45,10 @@ int set_access(conf_t *cf, const directive_t *d, void *conf);
 int set_resolver(conf_t *cf, const directive_t *d, void *conf);
 
 int set_include(conf_t *cf, const directive_t *d, void *conf); /* conf_load.c */
+int set_user(conf_t *cf, const directive_t *d, void *conf);    /* conf_directives.c */
+
+/* Appends a warning to m->warnings (conf_finish.c). */
+void conf_add_warning(main_conf_t *m, const char *text);
 
 /* An IPv4 or IPv6 literal ("[v6]" allowed, and then v6 only) into out and *family;
  * family_hint 0, AF_INET or AF_INET6 limits what is tried. 0, or -1 (conf_listen.c). */

@@ -19,6 +19,8 @@ static const directive_t table[] = {
     {"daemon", CTX_MAIN, 1, 1, 0, set_flag, M(daemon)},
     {"master_process", CTX_MAIN, 1, 1, 0, set_flag, M(master_process)},
     {"pid", CTX_MAIN, 1, 1, 0, set_path, M(pid)},
+    {"user", CTX_MAIN, 1, 2, 0, set_user, BASE_MAIN, 0},
+    {"worker_rlimit_nofile", CTX_MAIN, 1, 1, 0, set_num, M(worker_rlimit_nofile)},
     {"error_log", CTX_MAIN | TS, 1, 2, 0, set_error_log, BASE_NONE, 0},
     {"worker_shutdown_timeout", CTX_MAIN, 1, 1, 0, set_msec, M(worker_shutdown_timeout)},
     {"events", CTX_MAIN, 0, 0, 1, block_events, BASE_NONE, 0},

@@ -117,6 +117,7 @@ static int test_config(main_conf_t *m, const opts_t *o)
     snprintf(abs, sizeof abs, "%s%s%s", o->conf[0] == '/' ? "" : o->prefix,
              o->conf[0] == '/' || o->prefix[strlen(o->prefix) - 1] == '/' ? "" : "/", o->conf);
     const char *file = m ? m->conf_file : abs;
+    if (m) conf_print_warnings(m, stderr); /* as nginx's, before the verdict */
     int ok = m && check_step(m, 0) == 0;
     if (ok && !o->quiet) fprintf(stderr, PROG ": the configuration file %s syntax is ok\n", file);
     ok = ok && check_step(m, 1) == 0;

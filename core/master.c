@@ -1,20 +1,27 @@
-/* master.c: the master process: starts the workers, watches them, and turns signals into
- * actions: TERM/INT stop, QUIT graceful stop, HUP reload, USR1 reopen, SIGCHLD respawn.
+/* master.c: the master process: starts the workers (which drop root's rights before they
+ * run any Lua code), watches them, and turns signals into actions: TERM/INT stop, QUIT
+ * graceful stop, HUP reload, USR1 reopen, SIGCHLD respawn.
  * It waits in sigsuspend() like nginx's master (no event loop), so a signal is never
  * handled half-way through reconfiguration. */
 #include "master.h"
 #include "worker.h"
 #include "clock.h"
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Seconds a stopping worker gets after TERM before the master sends KILL. */
 #define KILL_AFTER_SEC 5
+/* nginx's exit status of a worker that must not be replaced (it could not drop privileges:
+ * a new one would fail the same way, forever). */
+#define EXIT_FATAL 2
 
 typedef struct worker {
     pid_t pid;
@@ -66,6 +73,35 @@ static void child_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+static void fatal(const char *what, long id)
+{
+    log_error(LOG_EMERG, "%s(%ld) failed (%d: %s)", what, id, errno, strerror(errno));
+    _exit(EXIT_FATAL);
+}
+
+/* nginx's ngx_worker_process_init: the descriptor limit first (only root may raise a hard
+ * limit), then group, supplementary groups and user, so that no script of the worker ever
+ * runs with root's rights. [proc.rlimit_nofile], [proc.user] */
+static void worker_privileges(const main_conf_t *m)
+{
+    if (m->worker_rlimit_nofile != CONF_UNSET) {
+        struct rlimit r = {(rlim_t)m->worker_rlimit_nofile, (rlim_t)m->worker_rlimit_nofile};
+        if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+            log_error(LOG_ALERT, "setrlimit(RLIMIT_NOFILE, %ld) failed (%d: %s)", m->worker_rlimit_nofile, errno,
+                      strerror(errno));
+    }
+    if (m->user_uid == CONF_UNSET || geteuid() != 0) return;
+    if (setgid((gid_t)m->user_gid) != 0) fatal("setgid", m->user_gid);
+    if (initgroups(m->user, (gid_t)m->user_gid) != 0) {
+        log_error(LOG_EMERG, "initgroups(%s, %ld) failed (%d: %s)", m->user, m->user_gid, errno, strerror(errno));
+        _exit(EXIT_FATAL); /* unlike nginx: root's supplementary groups must not stay */
+    }
+    if (setuid((uid_t)m->user_uid) != 0) fatal("setuid", m->user_uid);
+    /* setuid() made the process undumpable: core dumps back, and /proc/self readable by it. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        log_error(LOG_ALERT, "prctl(PR_SET_DUMPABLE) failed (%d: %s)", errno, strerror(errno));
+}
+
 static void spawn(cycle_t *mt, int slot)
 {
     pid_t pid = fork();
@@ -75,6 +111,7 @@ static void spawn(cycle_t *mt, int slot)
     }
     if (pid == 0) {
         child_signals();
+        worker_privileges(mt->conf);
         worker_run(mt->conf, mt->ls, mt->nls, mt->vs);
         _exit(0);
     }
@@ -134,6 +171,11 @@ static void reap(cycle_t *mt, int stopping)
             if (workers[i].pid != pid) continue;
             int current = workers[i].generation == generation;
             workers[i].pid = 0;
+            if (current && !stopping && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_FATAL) {
+                log_error(LOG_ALERT, "worker process %d exited with fatal code %d and cannot be respawned", (int)pid,
+                          EXIT_FATAL);
+                continue;
+            }
             if (WIFSIGNALED(status))
                 log_error(current && !stopping ? LOG_ALERT : LOG_NOTICE, "worker process %d exited on signal %d",
                           (int)pid, WTERMSIG(status));
@@ -207,6 +249,7 @@ static int on_signals(cycle_t *mt, sigset_t *none)
     if (sig_reopen) {
         sig_reopen = 0;
         vservers_reopen(mt->conf, mt->vs);
+        vservers_chown_logs(mt->conf, mt->vs); /* before the workers reopen them as their user */
         signal_workers(SIGUSR1, 0);
     }
     return 0;

@@ -48,6 +48,15 @@ static int daemonize(void)
     return 0;
 }
 
+/* Configuration warnings ([proc.rlimit.warn], `user` without root): on stderr for the
+ * operator starting the server, and in the error log, as nginx shows them. */
+static void warn(const main_conf_t *m)
+{
+    conf_print_warnings(m, stderr);
+    if (log_main.fd == 2) return;
+    for (const str_list_t *w = m->warnings; w; w = w->next) log_error(LOG_WARN, "%s", w->s);
+}
+
 /* Runs the configured server; every exit, failed start-up included, frees what was built. */
 int server_main(main_conf_t *m, const char *prefix, const char *conf, const char *params)
 {
@@ -55,8 +64,9 @@ int server_main(main_conf_t *m, const char *prefix, const char *conf, const char
     int rc = 1;
     cycle_t cy = {.prefix = prefix, .conf_path = conf, .params = params};
     signal(SIGPIPE, SIG_IGN);
-    if (log_open(&log_main, m->error_log, err, sizeof err)
-        || (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed"))
+    int opened = log_open(&log_main, m->error_log, err, sizeof err) == 0;
+    if (opened) warn(m);
+    if (!opened || (conn_numbers_share() && snprintf(err, sizeof err, "mmap() of the connection counter failed"))
         || cycle_bring_up(&cy, m, err, sizeof err)) {
         conf_destroy(m); /* cycle_bring_up takes m only when it succeeds */
         return fail(err);

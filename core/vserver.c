@@ -6,8 +6,10 @@
 #include "accesslog.h"
 #include "resolver.h"
 #include "stream.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,5 +84,30 @@ void vservers_reopen(const main_conf_t *m, vserver_t *list)
         accesslog_flush(vs);
         if (log_open(&vs->log, vs->conf->s.error_log, err, sizeof err) || open_access(vs, err, sizeof err))
             log_error(LOG_ALERT, "reopen: %s", err);
+    }
+}
+
+/* Owner the workers' user, and readable and writable by it; failures logged as nginx does. */
+static void chown_log(const char *path, long uid)
+{
+    struct stat st;
+    if (!path || strcmp(path, "stderr") == 0) return;
+    if (stat(path, &st) != 0) {
+        log_error(LOG_EMERG, "stat() \"%s\" failed (%d: %s)", path, errno, strerror(errno));
+        return;
+    }
+    if ((long)st.st_uid != uid && chown(path, (uid_t)uid, (gid_t)-1) != 0)
+        log_error(LOG_EMERG, "chown(\"%s\", %ld) failed (%d: %s)", path, uid, errno, strerror(errno));
+    if ((st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR) && chmod(path, st.st_mode | S_IRUSR | S_IWUSR) != 0)
+        log_error(LOG_EMERG, "chmod() \"%s\" failed (%d: %s)", path, errno, strerror(errno));
+}
+
+void vservers_chown_logs(const main_conf_t *m, const vserver_t *list)
+{
+    if (m->user_uid == CONF_UNSET || geteuid() != 0) return; /* the workers are this user */
+    chown_log(m->error_log->path, m->user_uid);
+    for (const vserver_t *vs = list; vs; vs = vs->next) {
+        chown_log(vs->conf->s.error_log->path, m->user_uid);
+        chown_log(vs->conf->s.access_log, m->user_uid);
     }
 }

@@ -26,4 +26,7 @@ void vservers_destroy(vserver_t *list);
 struct resolver *vserver_resolver(vserver_t *vs, char *err, size_t errlen);
 /* USR1: the main error log, then each server's error and access logs. */
 void vservers_reopen(const main_conf_t *m, vserver_t *list);
+/* After the master's reopen: gives every log file to the workers' user (when it switches
+ * users), so that the workers can reopen them in turn, as nginx's ngx_reopen_files does. */
+void vservers_chown_logs(const main_conf_t *m, const vserver_t *list);
 #endif

@@ -3,6 +3,9 @@ Lua snippets that make the serving process observable, and a few ways of talking
 Instance that go beyond its methods. Like the fixtures they judge an implementation only
 through its configuration, TCP, files in its prefix, logs and /proc.
 """
+import grp
+import os
+import pwd
 import re
 import time
 
@@ -257,3 +260,37 @@ def start_up(impl, tcp_text, files=None):
     r = impl.run_in(prefix, impl.adapter.conf_args(prefix.path))
     log = (prefix.path / impl.adapter.error_log_name)
     return r.rc, r.stderr + "\n" + (log.read_text(errors="replace") if log.exists() else "")
+
+
+# -- users of the serving processes ([dir.user], [proc.user]) ------------------------------------
+# Whether the suite runs as root: only then can a server switch its workers to another user,
+# and a case checks what SPEC says for the other case (the `user` directive ignored) otherwise.
+AS_ROOT = os.geteuid() == 0
+
+
+def running_user():
+    """(user, group) names of the suite's effective uid and gid: a `user` directive valid on
+    any host, and the user workers keep when the server does not run as root."""
+    return pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+
+
+def group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def default_user():
+    """(user, group) the workers of a root server take without a `user` directive: nobody,
+    with group nobody where it exists, else nogroup (nginx's build-time choice)."""
+    return "nobody", "nobody" if group_exists("nobody") else "nogroup"
+
+
+def other_user():
+    """A user other than root and nobody that has a group of its own name (`user NAME;`
+    means group NAME), preferring Debian's `daemon`; None when the host has none."""
+    names = [p.pw_name for p in pwd.getpwall()
+             if p.pw_uid not in (0, pwd.getpwnam("nobody").pw_uid) and group_exists(p.pw_name)]
+    return "daemon" if "daemon" in names else (names[0] if names else None)

@@ -8,6 +8,7 @@ import os
 import random
 import re
 import socket
+import stat
 from pathlib import Path
 
 from .confdump import parse
@@ -63,6 +64,21 @@ def _listen_args(tree):
             yield from _listen_args(d.block)
 
 
+def open_to_workers(path):
+    """When the suite runs as root, a server's workers run as another user (nobody, SPEC
+    [proc.user]) and must still reach the prefix: read its scripts and modules, reopen its
+    logs, connect to unix sockets of fixtures beside it. pytest makes its temporary
+    directories 0700, so this adds search permission (g+x, o+x, never read or write) to
+    `path` and every ancestor lacking it. Does nothing for another user: there the workers
+    keep the suite's user."""
+    if os.geteuid() != 0:
+        return
+    for d in [Path(path), *Path(path).parents]:
+        mode = os.stat(d).st_mode
+        if stat.S_ISDIR(mode) and mode & 0o011 != 0o011:
+            os.chmod(d, stat.S_IMODE(mode) | 0o011)
+
+
 def fill(text, ports, prefix):
     text = text.replace("@PREFIX@", str(prefix))
     return PORT_RE.sub(lambda m: str(ports[int(m.group(1))]), text)
@@ -77,12 +93,17 @@ class Prefix:
     def __init__(self, path, adapter, tcp=None, main="", files=None, conf_text=None):
         self.path = Path(path).resolve()
         self.adapter = adapter
-        (self.path / "logs").mkdir(parents=True)
-        (self.path / "conf").mkdir()
+        # 0755 directories and 0644 files whatever the umask: workers running as another
+        # user (the suite run as root) read and traverse what the harness writes.
+        (self.path / "logs").mkdir(mode=0o755, parents=True)
+        (self.path / "conf").mkdir(mode=0o755)
         # Processes run in an empty directory beside the prefix, never in it: a path resolved
         # against the working directory instead of the prefix then fails visibly.
         self.cwd = self.path.parent / "cwd"
-        self.cwd.mkdir(exist_ok=True)
+        self.cwd.mkdir(mode=0o755, exist_ok=True)
+        for d in (self.path, self.path / "logs", self.path / "conf", self.cwd):
+            os.chmod(d, 0o755)
+        open_to_workers(self.path.parent)
         self.ports = free_ports()
         raw = conf_text if conf_text is not None else adapter.compose_config(tcp, main)
         raw = adapter.complete_conf_text(raw)
@@ -112,11 +133,15 @@ class Prefix:
 
     def write(self, rel, content):
         target = self.path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        for d in reversed(target.parents):
+            if not d.is_dir():
+                d.mkdir(mode=0o755)
+                os.chmod(d, 0o755)
         if isinstance(content, str):
             target.write_text(content)
         else:
             target.write_bytes(bytes(content))
+        os.chmod(target, 0o644)
 
     @property
     def conf(self):

@@ -159,3 +159,25 @@ def reap_children(keep, timeout=5):
             except ChildProcessError:
                 pass
         time.sleep(0.05)
+
+
+def proc_ids(pid):
+    """{"Uid": [real, effective, saved, fs], "Gid": [...], "Groups": [...]} of a process, from
+    /proc/PID/status (ints): which user a worker runs as."""
+    ids = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid", "Groups"):
+                ids[key] = [int(v) for v in value.split()]
+    return ids
+
+
+def proc_nofile(pid):
+    """(soft, hard) RLIMIT_NOFILE of a process, from /proc/PID/limits ("unlimited" as -1)."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line[len("Max open files"):].split()[:2]
+                return tuple(-1 if v == "unlimited" else int(v) for v in (soft, hard))
+    raise AssertionError("/proc/%d/limits has no 'Max open files' line" % pid)

@@ -138,6 +138,10 @@ class _TCPFixture(_Fixture):
                 os.unlink(self.unix)
             self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.listener.bind(self.unix)
+            if os.geteuid() == 0:
+                # Workers of a root server run as nobody ([proc.user]): connecting needs write
+                # permission on the socket (its directory is made searchable by the harness).
+                os.chmod(self.unix, 0o666)
             self.path = self.unix
         else:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -567,6 +571,7 @@ def main(argv):
     if args.dir is None and "@DIR@" in text:
         import tempfile
         args.dir = tempfile.mkdtemp(prefix="upstreams.")
+        os.chmod(args.dir, 0o755)   # sockets in it serve workers running as nobody
     fixtures = start_spec(json.loads(text), args.dir)
     for name, f in fixtures.items():
         addr = f if isinstance(f, int) else f.address()

@@ -537,6 +537,8 @@ static const struct {
     {"daemon", CTX_MAIN, 1, 1, "daemon off", NULL},
     {"master_process", CTX_MAIN, 1, 1, "master_process off", NULL},
     {"pid", CTX_MAIN, 1, 1, "pid a.pid", NULL},
+    {"user", CTX_MAIN, 1, 2, "user root", NULL}, /* a name on every host; ignored unless root */
+    {"worker_rlimit_nofile", CTX_MAIN, 1, 1, "worker_rlimit_nofile 1024", NULL},
     {"error_log", CTX_MAIN | CTX_TCP | CTX_SERVER, 1, 2, "error_log e.log", NULL},
     {"events", CTX_MAIN, 0, 0, "events {}", NULL},
     {"worker_connections", CTX_EVENTS, 1, 1, "worker_connections 9", NULL},
@@ -1104,7 +1106,7 @@ static void assert_srv_defaults(const srv_conf_t *s)
 {
     ck_assert_int_eq(s->read_timeout, 60000);
     ck_assert_int_eq(s->send_timeout, 60000);
-    ck_assert_int_eq(s->keepalive_timeout, 0);
+    ck_assert_int_eq(s->keepalive_timeout, 75000);
     ck_assert_int_eq(s->session_pool_size, 1024);
     ck_assert_int_eq(s->connection_pool_size, 512);
     ck_assert_int_eq(s->client_max_body_size, 1024);
@@ -1495,7 +1497,7 @@ static const char *const dump_inputs[] = {
     "",
     "tcp { " SRV " }",
     "worker_processes auto; daemon off; master_process off; error_log stderr debug; pid '/a b/t.pid';\n"
-    "worker_shutdown_timeout 1m30s;\n"
+    "worker_shutdown_timeout 1m30s; worker_rlimit_nofile 8192;\n"
     "events { worker_connections 4096; }\n"
     "tcp { lua_package_path '/x/?.lua;;'; lua_package_cpath \"/y/?.so\"; lua_shared_dict cache 10m;\n"
     "lua_shared_dict 'odd name' 8k; init_by_lua 'x = \"\\\\n\" .. \\'q\\''; log_format a '$msec ' 'x';\n"
@@ -1537,7 +1539,7 @@ START_TEST(dump_shows_defaults)
         "        listen *:1 backlog=511;\n",
         "        protocol tcp_lua;\n",
         "        read_timeout 60s;\n",
-        "        keepalive_timeout 0;\n",
+        "        keepalive_timeout 75s;\n",
         "        session_pool_size 1k;\n",
         "        connection_pool_size 512;\n",
         "        lua_socket_buffer_size 4k;\n",

@@ -61,13 +61,6 @@ class OriginalAdapter(Adapter):
     def __init__(self, bin_path=None):
         super().__init__(bin_path)
 
-    @property
-    def default_main(self):
-        # As root, workers would run as nobody and could not read scripts under pytest's
-        # 0700 temp directories.
-        extra = (("user", "user root;"),) if os.geteuid() == 0 else ()
-        return Adapter.default_main.fget(self) + extra
-
     def default_bin(self):
         return os.environ.get("ORIGINAL_NGINX") or os.path.normpath(_DEFAULT_BUILD)
 

@@ -356,13 +356,6 @@ class StreamLuaAdapter(Adapter):
         super().__init__(bin_path)
         self.module = os.environ.get("STREAMLUA_MODULE") or DEFAULT_MODULE
 
-    @property
-    def default_main(self):
-        # As root, workers would run as nobody and could not read scripts under pytest's
-        # 0700 temp directories.
-        extra = (("user", "user root;"),) if os.geteuid() == 0 else ()
-        return Adapter.default_main.fget(self) + extra
-
     def default_bin(self):
         return os.environ.get("STREAMLUA_NGINX") or "/usr/sbin/nginx"
 
