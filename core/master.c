@@ -64,13 +64,13 @@ static void install_signals(sigset_t *blocked)
     sigprocmask(SIG_BLOCK, blocked, NULL);
 }
 
-/* In the child: default dispositions and an empty mask, so the worker's libev owns signals. */
+/* In the child: default dispositions, so the worker's libev owns signals. The mask stays as the
+ * master's (all of them blocked) until worker_run() has its watchers: a QUIT from the next
+ * reload that reached a just-forked worker would otherwise kill it with the default action
+ * before its loop could stop it gracefully; blocked, it waits and is handled. */
 static void child_signals(void)
 {
-    sigset_t none;
     for (int i = 0; i < NHANDLED; i++) signal(handled[i], SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static void fatal(const char *what, long id)

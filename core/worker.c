@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,6 +237,9 @@ int worker_run(main_conf_t *m, listener_t *ls, int nls, vserver_t *vs)
     start_signal(loop, &sig_quit, on_quit, SIGQUIT);
     start_signal(loop, &sig_usr1, on_reopen, SIGUSR1);
     if (!m->master_process) start_signal(loop, &sig_hup, on_hup_single, SIGHUP);
+    sigset_t none; /* a worker starts with the master's signals blocked (master.c) */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     for (int i = 0; i < nls; i++) {
         ev_io_init(&ls[i].io, on_accept, ls[i].fd, EV_READ);
         ev_io_start(loop, &ls[i].io);
