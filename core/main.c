@@ -114,8 +114,9 @@ static int check_step(main_conf_t *m, int files)
 static int test_config(main_conf_t *m, const opts_t *o)
 {
     char abs[8192];
-    snprintf(abs, sizeof abs, "%s%s%s", o->conf[0] == '/' ? "" : o->prefix,
-             o->conf[0] == '/' || o->prefix[strlen(o->prefix) - 1] == '/' ? "" : "/", o->conf);
+    int n = snprintf(abs, sizeof abs, "%s%s%s", o->conf[0] == '/' ? "" : o->prefix,
+                     o->conf[0] == '/' || o->prefix[strlen(o->prefix) - 1] == '/' ? "" : "/", o->conf);
+    if (n >= (int)sizeof abs) strcpy(abs + sizeof abs - 4, "..."); /* only named, never opened */
     const char *file = m ? m->conf_file : abs;
     if (m) conf_print_warnings(m, stderr); /* as nginx's, before the verdict */
     int ok = m && check_step(m, 0) == 0;
