@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tcplua_harness.cases import PERR_LUA, lua_str, script_tcp, serve
+from tcplua_harness.cases import PERR_LUA, lua_str, said_lines, script_tcp
 from tcplua_harness.client import START_LUA
 
 # perr(f): runs f and says the error it raised (or "no error").
@@ -30,15 +30,10 @@ EPOCH = datetime.datetime(1970, 1, 1)
 
 
 def run(server, script, init=None):
-    """Starts a server whose session runs PRELUDE + script (and `init` as init_by_lua_file
-    conf/init.lua unless None); returns the lines one connection receives, as latin-1. The
-    client sends first (the 2015 module starts a script on the first client byte): the
-    script begins with START_LUA, which consumes the byte Client.start() sends."""
-    tcp_extra, files = "", {}
-    if init is not None:
-        tcp_extra, files = "init_by_lua_file conf/init.lua;", {"conf/init.lua": init}
-    srv = serve(server, START_LUA + PRELUDE + script, tcp_extra=tcp_extra, files=files)
-    return srv.connect().start().recv_until_close().decode("latin-1").splitlines()
+    """cases.said_lines for PRELUDE + script: the lines one connection receives, as latin-1
+    (`init` runs as init_by_lua_file unless None). The script begins with START_LUA, which
+    consumes the byte the client sends first (the 2015 module starts a script on it)."""
+    return said_lines(server, START_LUA + PRELUDE + script, init)
 
 
 def http_date(sec):

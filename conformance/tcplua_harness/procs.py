@@ -67,9 +67,9 @@ def read_pid_file(path):
 
 
 # -- sockets --------------------------------------------------------------------------------------
-def listening_inodes(port):
-    """Inodes of the sockets listening on `port` (IPv4 or IPv6), from /proc/net/tcp*."""
-    inodes = set()
+def _tcp_sockets():
+    """(local port, remote port, state, inode) of every IPv4 and IPv6 TCP socket, from
+    /proc/net/tcp*: fields sl local_address rem_address st ... inode (index 9)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
@@ -78,27 +78,22 @@ def listening_inodes(port):
             continue
         for row in rows:
             fields = row.split()
-            # fields: sl local_address rem_address st ... inode (index 9); 0A = LISTEN
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    return inodes
+            yield (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16),
+                   fields[3], fields[9])
+
+
+def listening_inodes(port):
+    """Inodes of the sockets listening on `port` (IPv4 or IPv6); state 0A is LISTEN."""
+    return {inode for local, _, state, inode in _tcp_sockets() if state == "0A" and local == port}
 
 
 def connection_inode(local_port, remote_port):
     """Inode of the socket whose local port is local_port and remote port remote_port (the
     server's side of one client connection), from /proc/net/tcp*: "0" while no process has
     accepted it yet, None when there is no such socket."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if (int(fields[1].rsplit(":", 1)[1], 16) == local_port
-                    and int(fields[2].rsplit(":", 1)[1], 16) == remote_port):
-                return fields[9]
+    for local, remote, _, inode in _tcp_sockets():
+        if local == local_port and remote == remote_port:
+            return inode
     return None
 
 
