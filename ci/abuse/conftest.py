@@ -3,8 +3,7 @@ in a fresh prefix through the conformance harness, find its worker, read its mem
 /proc, and collect the figures each test reports.
 
 Nothing here is a pytest plugin of the conformance suite: the harness is imported as a
-library (sys.path), so a self-contained test file beside these (test_reload.py) is unaffected.
-The fixtures are named `tcplua` and `figures` to stay clear of any fixture another file
+library (sys.path). The fixtures are named `tcplua` and `figures` to stay clear of any fixture another file
 defines.
 """
 import ctypes
@@ -32,12 +31,13 @@ from tcplua_harness.procs import (become_subreaper, children, own_children,  # n
 BIN = os.path.abspath(os.environ.get("TCPLUA_BIN") or ROOT / "build" / "tcplua")
 REPORT = Path(BIN).parent / "abuse-report.md"
 
-# Every test runs the production process model: a master and one worker (the worker is the
-# process measured), info-level error log (debug would log per connection).
+# Every test runs the production process model: a master and its workers (one unless a test
+# asks for more; the first is the process measured), info-level error log (debug would log per
+# connection).
 MAIN = """
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes %d;
 error_log logs/error.log info;
 """
 
@@ -118,12 +118,13 @@ def slope_per(samples, unit):
 class Server:
     """One running server: the harness Instance plus its worker and its memory."""
 
-    def __init__(self, instance):
+    def __init__(self, instance, workers=1):
         self.inst = instance
         self.port = instance.port
         self.master = instance.pid
-        self.worker = wait_until(lambda: (children(self.master) or [None])[0], 10,
-                                 "no worker process under master %d" % self.master)
+        wait_until(lambda: len(children(self.master)) >= workers, 10,
+                   "fewer than %d worker processes under master %d" % (workers, self.master))
+        self.worker = children(self.master)[0]
 
     def rss(self):
         return status_kb(self.worker)
@@ -150,14 +151,14 @@ class Server:
 
 @pytest.fixture
 def tcplua(tmp_path):
-    """Factory: tcplua(script, server_extra="", main_extra="", events="", nofile=None) starts
-    a master and one worker serving `script` (conf/t.lua) on 127.0.0.1:@PORT0@ and returns a
+    """Factory: tcplua(script, server_extra="", main_extra="", events="", tcp_extra="",
+    nofile=None, workers=1) starts a master and `workers` workers serving `script` (conf/t.lua) on 127.0.0.1:@PORT0@ and returns a
     Server. Stopped (TERM) at teardown; a crash or sanitizer report fails the test."""
     started = []
     become_subreaper()
     before = set(own_children())
 
-    def start(script, server_extra="", main_extra="", events="", tcp_extra="", nofile=None):
+    def start(script, server_extra="", main_extra="", events="", tcp_extra="", nofile=None, workers=1):
         adapter = AbuseAdapter(nofile)
         tcp = """
     %s
@@ -167,13 +168,13 @@ def tcplua(tmp_path):
         process_by_lua_file conf/t.lua;
         %s
     }""" % (tcp_extra, server_extra)
-        main = MAIN + main_extra + ("\nevents { %s }\n" % events if events else "")
+        main = MAIN % workers + main_extra + ("\nevents { %s }\n" % events if events else "")
         prefix = Prefix(tmp_path / ("srv%d" % len(started)), adapter, tcp=tcp, main=main,
                         files={"conf/t.lua": script})
         inst = Instance(adapter, prefix)
         started.append(inst)
         inst.wait_ready()
-        return Server(inst)
+        return Server(inst, workers)
 
     yield start
     problems = []

@@ -19,8 +19,9 @@ whose reply was lost, or one served twice after a retry, shows up there).
 test_worker_kill_loses_only_its_sessions: two workers; one is killed with SIGKILL under load;
 only connections of that worker may fail, the master starts a replacement.
 
-Self-contained (the rest of ci/abuse/ has its own conftest): the conformance harness is used as
-a library. Figures are printed (pytest -s shows them) and written to build/abuse-reload.txt.
+Servers start through conftest.py's `tcplua` fixture. The per-reload table is printed
+(pytest -s shows it) and written to build/abuse-reload.txt; the totals go to the `figures`
+report (build/abuse-report.md) with the other tests'.
 """
 import collections
 import os
@@ -31,18 +32,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
+from conftest import BIN
+from tcplua_harness.procs import alive, children, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT / "conformance"))
-
-from tcplua_harness.adapters.reference import ReferenceAdapter  # noqa: E402
-from tcplua_harness.instance import Instance  # noqa: E402
-from tcplua_harness.prefix import Prefix  # noqa: E402
-from tcplua_harness.procs import (alive, become_subreaper, children, own_children,  # noqa: E402
-                                  reap_children, wait_until)
-
-BIN = os.path.abspath(os.environ.get("TCPLUA_BIN") or ROOT / "build" / "tcplua")
 FIGURES = Path(BIN).parent / "abuse-reload.txt"
 
 CLIENTS = 50
@@ -69,42 +61,12 @@ while true do
     ngx.wait_next_request()
 end
 """
-TCP = """
-    lua_shared_dict seen 128m;
-    server {
-        listen 127.0.0.1:@PORT0@;
-        protocol tcp_lua;
-        access_log off;
-        process_by_lua_file conf/t.lua;
-    }"""
-MAIN = "daemon off;\nmaster_process on;\nworker_processes %d;\nerror_log logs/error.log notice;\n"
 
 
-@pytest.fixture
-def start_server(tmp_path):
-    """start_server(workers) -> Instance: a master with `workers` workers serving SCRIPT.
-    Stopped at teardown; a crash or sanitizer report fails the test."""
-    started = []
-    become_subreaper()
-    before = set(own_children())
-
-    def start(workers):
-        adapter = ReferenceAdapter(BIN)
-        prefix = Prefix(tmp_path / ("srv%d" % len(started)), adapter, tcp=TCP,
-                        main=MAIN % workers, files={"conf/t.lua": SCRIPT})
-        inst = Instance(adapter, prefix)
-        started.append(inst)
-        inst.wait_ready()
-        wait_until(lambda: len(children(inst.pid)) == workers, 10, "workers did not start")
-        return inst
-
-    yield start
-    problems = []
-    for inst in started:
-        problems.extend(inst.finish())
-    reap_children(before)
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+def start_server(tcplua, workers):
+    """A master with `workers` workers serving SCRIPT, with the shared dict it counts in."""
+    return tcplua(SCRIPT, tcp_extra="lua_shared_dict seen 128m;", server_extra="access_log off;",
+                  workers=workers)
 
 
 def report(lines):
@@ -252,22 +214,22 @@ def served_counts(port):
 
 
 # -- the tests ------------------------------------------------------------------------------------
-def test_reloads_lose_nothing(start_server):
-    srv = start_server(1)
+def test_reloads_lose_nothing(tcplua, figures):
+    srv = start_server(tcplua, 1)
     load = Load(srv.port)
     started = time.monotonic()
     load.run()
     time.sleep(LOAD_PER_RELOAD)
     for i in range(1, RELOADS + 1):
-        old = children(srv.pid)
+        old = children(srv.master)
         load.epoch = i
-        os.kill(srv.pid, signal.SIGHUP)
+        os.kill(srv.master, signal.SIGHUP)
         wait_until(lambda: probe(srv.port) not in old + [None], 10,
                    "reload %d: no new worker answered" % i)
         time.sleep(LOAD_PER_RELOAD)
     load.finish()
     elapsed = time.monotonic() - started
-    wait_until(lambda: len(children(srv.pid)) == 1, 10, "old workers still running")
+    wait_until(lambda: len(children(srv.master)) == 1, 10, "old workers still running")
     keys, twice = served_counts(srv.port)
 
     total = collections.Counter()
@@ -289,14 +251,19 @@ def test_reloads_lose_nothing(start_server):
                     total["lost"], total["connect_error"], total["clean"], keys - twice, keys,
                     twice))
     report(lines)
+    figures("reloads", RELOADS)
+    figures("connections", total["conn"])
+    figures("requests answered", load.ok)
+    figures("failed connections (reset, half-served, lost)", load.failures(total))
+    figures("requests met by a clean close and resent", total["clean"])
     assert load.failures(total) == 0, load.examples
     assert twice == 0, "%d requests were served more than once" % twice
     assert keys == load.ok, "%d requests served, %d answered: replies were lost" % (keys, load.ok)
 
 
-def test_worker_kill_loses_only_its_sessions(start_server):
-    srv = start_server(2)
-    workers = children(srv.pid)
+def test_worker_kill_loses_only_its_sessions(tcplua, figures):
+    srv = start_server(tcplua, 2)
+    workers = children(srv.master)
     load = Load(srv.port)
     load.run()
     # Both workers serve before one dies (bounded: a worker may get few connections).
@@ -306,7 +273,7 @@ def test_worker_kill_loses_only_its_sessions(start_server):
     victim = workers[0]
     load.epoch = 1
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: len(children(srv.pid)) == 2 and victim not in children(srv.pid), 10,
+    wait_until(lambda: len(children(srv.master)) == 2 and victim not in children(srv.master), 10,
                "no replacement for the killed worker")
     time.sleep(1.0)
     load.finish()
@@ -324,6 +291,8 @@ def test_worker_kill_loses_only_its_sessions(start_server):
             "workers: %d requests answered, %d failed connections"
             % (CLIENTS, load.failures(mine), mine["reset"], mine["half"], mine["lost"],
                mine["ok"], others["ok"], load.failures(others))])
+    figures("killed worker's failed connections", load.failures(mine))
+    figures("other workers' failed connections", load.failures(others))
     assert load.failures(others) == 0, load.examples
     assert sum(c["connect_error"] for c in load.counts.values()) == 0, load.examples
     assert others["ok"] > 0
