@@ -40,25 +40,31 @@ def lua_heap_kb(port):
     return int(reply[3:])
 
 
+def read_ready(sel, bufs, want, done, what):
+    """One pass over the readable registered sockets: bytes go to bufs[s]; a socket whose
+    bufs[s] reached want(s) (checked equal) is unregistered and given to done(s)."""
+    for key, _ in sel.select(timeout=1):
+        s = key.fileobj
+        try:
+            data = s.recv(64)
+        except BlockingIOError:
+            continue
+        if not data:
+            raise AssertionError("%s: connection closed after %r" % (what, bytes(bufs[s])))
+        bufs[s] += data
+        if len(bufs[s]) >= len(want(s)):
+            assert bytes(bufs[s]) == want(s), (what, bytes(bufs[s]))
+            sel.unregister(s)
+            del bufs[s]
+            done(s)
+
+
 def read_until(sel, bufs, want, done, deadline, what):
     """Reads registered sockets until bufs[s] == want(s) for all; calls done(s) for each."""
     while bufs:
         if time.monotonic() > deadline:
             raise AssertionError("%s: %d connections still waiting" % (what, len(bufs)))
-        for key, _ in sel.select(timeout=1):
-            s = key.fileobj
-            try:
-                data = s.recv(64)
-            except BlockingIOError:
-                continue
-            if not data:
-                raise AssertionError("%s: connection closed after %r" % (what, bytes(bufs[s])))
-            bufs[s] += data
-            if len(bufs[s]) >= len(want(s)):
-                assert bytes(bufs[s]) == want(s), (what, bytes(bufs[s]))
-                sel.unregister(s)
-                del bufs[s]
-                done(s)
+        read_ready(sel, bufs, want, done, what)
 
 
 def open_greeted(port, n):
@@ -75,19 +81,7 @@ def open_greeted(port, n):
             sel.register(s, selectors.EVENT_READ)
         if time.monotonic() > deadline:
             raise AssertionError("only %d of %d connections greeted in %ds" % (len(held), n, TIMEOUT))
-        for key, _ in sel.select(timeout=1):
-            s = key.fileobj
-            try:
-                data = s.recv(16)
-            except BlockingIOError:
-                continue
-            assert data, "connection %d closed before its greeting" % (len(held) + 1)
-            bufs[s] += data
-            if len(bufs[s]) >= 3:
-                assert bytes(bufs[s]) == b"hi\n", bytes(bufs[s])
-                sel.unregister(s)
-                del bufs[s]
-                held.append(s)
+        read_ready(sel, bufs, lambda s: b"hi\n", held.append, "greeting")
     sel.close()
     return held
 
