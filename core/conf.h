@@ -199,6 +199,7 @@ int conf_listen_same(const listen_conf_t *a, const listen_conf_t *b);
 
 /* Prints each warning of m as "tcplua: [warn] MESSAGE" (-t and start-up, as nginx does). */
 void conf_print_warnings(const main_conf_t *m, FILE *out);
+void conf_log_warnings(const main_conf_t *m); /* each at warn level in the main error log */
 
 /* Prints the effective configuration (defaults applied) for -T. */
 void conf_dump(const main_conf_t *m, FILE *out);

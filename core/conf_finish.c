@@ -130,6 +130,11 @@ void conf_print_warnings(const main_conf_t *m, FILE *out)
     for (const str_list_t *w = m->warnings; w; w = w->next) fprintf(out, "tcplua: [warn] %s\n", w->s);
 }
 
+void conf_log_warnings(const main_conf_t *m)
+{
+    for (const str_list_t *w = m->warnings; w; w = w->next) log_error(LOG_WARN, "%s", w->s);
+}
+
 /* Without a `user` directive a root server still drops root's rights in its workers: nginx's
  * default, nobody with group nobody, or nogroup where there is no such group (Debian). */
 static int default_user(conf_t *cf)

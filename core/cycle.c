@@ -63,7 +63,7 @@ int cycle_reload(cycle_t *cy)
         return -1;
     }
     if (log_open(&log_main, m->error_log, err, sizeof err)) log_error(LOG_ALERT, "%s", err);
-    for (const str_list_t *w = m->warnings; w; w = w->next) log_error(LOG_WARN, "%s", w->s);
+    conf_log_warnings(m);
     return 0;
 }
 

@@ -53,8 +53,7 @@ static int daemonize(void)
 static void warn(const main_conf_t *m)
 {
     conf_print_warnings(m, stderr);
-    if (log_main.fd == 2) return;
-    for (const str_list_t *w = m->warnings; w; w = w->next) log_error(LOG_WARN, "%s", w->s);
+    if (log_main.fd != 2) conf_log_warnings(m);
 }
 
 /* Runs the configured server; every exit, failed start-up included, frees what was built. */
