@@ -107,16 +107,34 @@ int socket_fail(lua_State *L, cosocket_t *cs, const char *err)
     return n;
 }
 
-cosocket_t *socket_connected(lua_State *L, int *nret)
+cosocket_t *socket_connected(lua_State *L, int *nret, const char *io)
 {
     cosocket_t *cs = socket_of(L);
     session_t *ss = session_get(L);
     if (!cs || cs->state != CS_CONNECTED) {
+        if (io) socket_log(ss, 1, "attempt to %s data on a closed socket", io);
         *nret = session_fail(L, ERR_CLOSED, NULL, 0, 0);
         return NULL;
     }
     if (cs->ss != ss) luaL_error(L, "bad request");
     return cs;
+}
+
+void socket_log(session_t *ss, int gated, const char *fmt, ...)
+{
+    conn_t *c = session_conn_of(ss);
+    if (gated && !c->vs->conf->s.lua_socket_log_errors) return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    conn_log(c, LOG_ERR, "%s", msg);
+}
+
+void socket_log_errno(session_t *ss, int gated, const char *call, int e)
+{
+    socket_log(ss, gated, "%s() failed (%d: %s)", call, e, strerror(e));
 }
 
 void socket_wait_cleanup(session_t *ss)
@@ -159,19 +177,36 @@ static void socket_attach(cosocket_t *cs, session_t *ss, int fd, int state)
 
 /* ---- connect ---- */
 
+static void connect_failed(session_t *ss, cosocket_t *cs, int e)
+{
+    socket_log_errno(ss, 1, "connect", e);
+    cs->err = errno_text(cs, e);
+}
+
+/* As ngx_lua words it: the address connected to (a resolved name's address), no brackets. */
+static void connect_timed_out(session_t *ss, cosocket_t *cs)
+{
+    char a[INET6_ADDRSTRLEN + 8];
+    const struct sockaddr *sa = (const struct sockaddr *)&cs->peer;
+    if (sa->sa_family == AF_UNIX) snprintf(a, sizeof a, "unix:%.40s", ((const struct sockaddr_un *)sa)->sun_path);
+    else addr_text(sa, a, sizeof a, 0);
+    socket_log(ss, 1, "lua tcp socket connect timed out, when connecting to %s:%u", a, cs->port);
+    cs->err = ERR_TIMEOUT;
+}
+
 static int connect_event(session_t *ss, stream_t *src, int what)
 {
     cosocket_t *cs = ss->wait.obj;
     if (src != &cs->stream) return src ? session_client_event(ss, src, what) : 1;
     if (what == SESSION_TIMEOUT) {
-        cs->err = ERR_TIMEOUT;
+        connect_timed_out(ss, cs);
         return 1;
     }
     if (what != SESSION_WRITE) return 0;
     int e = 0;
     socklen_t len = sizeof e;
     if (getsockopt(stream_fd(src), SOL_SOCKET, SO_ERROR, &e, &len) < 0) e = errno;
-    if (e) cs->err = errno_text(cs, e);
+    if (e) connect_failed(ss, cs, e);
     else cs->state = CS_CONNECTED;
     return 1;
 }
@@ -208,7 +243,7 @@ static int connect_start(session_t *ss, cosocket_t *cs, socklen_t len)
     socket_attach(cs, ss, fd, r == 0 ? CS_CONNECTED : CS_CONNECTING);
     if (r == 0) return 1;
     if (e != EINPROGRESS) {
-        cs->err = errno_text(cs, e);
+        connect_failed(ss, cs, e);
         return 1;
     }
     stream_want_write(&cs->stream);
@@ -549,7 +584,7 @@ static int l_setkeepalive(lua_State *L)
 {
     socket_nargs(L, 1, 3, "expecting 1 to 3 arguments (including the object), but got %d");
     int n;
-    cosocket_t *cs = socket_connected(L, &n);
+    cosocket_t *cs = socket_connected(L, &n, NULL);
     if (!cs) return n;
     long tmo, size;
     keepalive_args(L, cs, &tmo, &size);
@@ -573,7 +608,7 @@ static int l_setkeepalive(lua_State *L)
 static int l_getreusedtimes(lua_State *L)
 {
     int n;
-    cosocket_t *cs = socket_connected(L, &n);
+    cosocket_t *cs = socket_connected(L, &n, NULL);
     if (!cs) return n;
     lua_pushinteger(L, cs->reused);
     return 1;
@@ -583,7 +618,7 @@ static int l_close(lua_State *L)
 {
     socket_nargs(L, 1, 1, "expecting 1 argument (including the object) but seen %d");
     int n;
-    cosocket_t *cs = socket_connected(L, &n);
+    cosocket_t *cs = socket_connected(L, &n, NULL);
     if (!cs) return n;
     socket_close(cs);
     lua_pushinteger(L, 1);

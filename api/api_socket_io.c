@@ -34,6 +34,8 @@ static int recv_fail(lua_State *L, cosocket_t *cs, const char *p, size_t n)
     const char *err = s->timed_out ? ERR_TIMEOUT : s->reset ? "connection reset by peer"
                                              : s->err       ? s->err
                                                             : ERR_CLOSED;
+    if (s->timed_out) socket_log(cs->ss, 1, "lua tcp socket read timed out");
+    else if (s->errnum) socket_log_errno(cs->ss, 0, "recv", s->errnum);
     int r = session_fail(L, err, p, n, 1);
     recvbuf_consume(&s->in, n);
     if (!s->timed_out) {
@@ -176,7 +178,10 @@ static const wait_ops_t wait_recv = {"socket receive", 0, 0, recv_event, socket_
 static int receive_start(lua_State *L, cosocket_t *cs)
 {
     cs->stream.timed_out = 0;
-    if (cs->read_closed) return session_fail(L, ERR_CLOSED, NULL, 0, 0);
+    if (cs->read_closed) {
+        if (cs->rmode != RECV_UNTIL) socket_log(cs->ss, 1, "attempt to receive data on a closed socket");
+        return session_fail(L, ERR_CLOSED, NULL, 0, 0);
+    }
     if (ready(cs)) return recv_results_of(L, cs);
     stream_read(&cs->stream, 1);
     stream_timer(&cs->stream, socket_timeout(cs, TMO_READ));
@@ -214,7 +219,7 @@ static int l_receive(lua_State *L)
     if (n > 2 && !(n == 3 && lua_type(L, 2) == LUA_TNUMBER))
         return luaL_error(L, "expecting 1 or 2 arguments (including the object), but got %d", n);
     int nret;
-    cosocket_t *cs = socket_connected(L, &nret);
+    cosocket_t *cs = socket_connected(L, &nret, "receive");
     if (!cs) return nret;
     cs->until = NULL;
     if (n == 1) cs->rmode = RECV_LINE;
@@ -233,7 +238,7 @@ static int l_receiveany(lua_State *L)
     lua_Number max = lua_tonumber(L, 2);
     if (!(max >= 1)) return luaL_argerror(L, 2, "bad max argument");
     int nret;
-    cosocket_t *cs = socket_connected(L, &nret);
+    cosocket_t *cs = socket_connected(L, &nret, "receive");
     if (!cs) return nret;
     cs->until = NULL;
     cs->rmode = RECV_ANY;
@@ -249,7 +254,7 @@ static int until_iter(lua_State *L)
     lua_settop(L, 0);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the socket as argument 1 */
     int nret;
-    cosocket_t *cs = socket_connected(L, &nret);
+    cosocket_t *cs = socket_connected(L, &nret, NULL); /* ngx_lua's reader logs nothing here */
     if (!cs) return nret;
     u->size = size >= 1 ? (size > (1 << 30) ? (1 << 30) : (size_t)size) : 0;
     if (!u->size) u->done = 0;
@@ -289,6 +294,8 @@ static int send_fail(lua_State *L, cosocket_t *cs)
     stream_t *s = &cs->stream;
     const char *err = s->epipe ? "broken pipe" : s->reset ? "connection reset by peer"
                                                           : s->err;
+    if (!strcmp(err, ERR_TIMEOUT)) socket_log(cs->ss, 1, "lua tcp socket write timed out");
+    else if (s->errnum) socket_log_errno(cs->ss, 0, "send", s->errnum);
     return socket_fail(L, cs, err);
 }
 
@@ -364,7 +371,7 @@ static int l_send(lua_State *L)
 {
     socket_nargs(L, 2, 2, "expecting 2 arguments (including the object), but got %d");
     int nret;
-    cosocket_t *cs = socket_connected(L, &nret);
+    cosocket_t *cs = socket_connected(L, &nret, "send");
     if (!cs) return nret;
     send_value(L, NULL);
     size_t bytes = send_value(L, &cs->stream);

@@ -64,9 +64,16 @@ long socket_timeout(const cosocket_t *cs, int kind);
 void socket_close(cosocket_t *cs);
 /* Pushes nil, err and closes the socket; returns the count. */
 int socket_fail(lua_State *L, cosocket_t *cs, const char *err);
-/* For methods that need a connection: NULL after pushing nil, "closed" (count in *nret);
- * raises "bad request" when another session owns it. */
-cosocket_t *socket_connected(lua_State *L, int *nret);
+/* For methods that need a connection: NULL after pushing nil, "closed" (count in *nret),
+ * with the "attempt to IO data on a closed socket" line unless io is NULL; raises "bad
+ * request" when another session owns it. */
+cosocket_t *socket_connected(lua_State *L, int *nret, const char *io);
+/* An [error] line of session ss about one of its cosockets (SPEC [socket.log.errors]): a
+ * gated one only with lua_socket_log_errors on; the system errors nginx's core logs
+ * whatever the switch says pass gated = 0 ([socket.log.io]). */
+void socket_log(session_t *ss, int gated, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "CALL() failed (E: strerror text)", as nginx writes a failed system call. */
+void socket_log_errno(session_t *ss, int gated, const char *call, int e);
 /* Cleanup of every cosocket wait: stop its watchers and the client watch. */
 void socket_wait_cleanup(session_t *ss);
 

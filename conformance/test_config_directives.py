@@ -67,6 +67,7 @@ TABLE = {
     "lua_socket_send_lowat": ("lua_socket_send_lowat 1k;", TS, "size", "0"),
     "lua_socket_buffer_size": ("lua_socket_buffer_size 8k;", TS, "size", "4k"),
     "lua_socket_pool_size": ("lua_socket_pool_size 10;", TS, "words", "30"),
+    "lua_socket_log_errors": ("lua_socket_log_errors off;", TS, "words", "on"),
     "init_by_lua": ("init_by_lua 'x = 1';", ("tcp",), None, None),
     "init_by_lua_file": ("init_by_lua_file lua/init.lua;", ("tcp",), None, None),
     "process_by_lua": ("process_by_lua 'ngx.say(1)';", TS, None, None),

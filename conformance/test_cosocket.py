@@ -13,6 +13,7 @@ sets a lua_socket_* directive, ipv6, wait_next_request). The client sends first 
 module starts a script only on the first client byte): `serve` puts START_LUA before a script
 that reads nothing else, and `lines` / Client.start() send the byte it consumes.
 """
+import re
 import socket
 import struct
 import time
@@ -21,7 +22,7 @@ import pytest
 
 from tcplua_harness import cases
 from tcplua_harness.client import DEADLINE, START_LUA
-from tcplua_harness.upstreams import DNS, Echo, Silent, Blackhole, _TCPFixture, free_port
+from tcplua_harness.upstreams import DNS, Echo, Reset, Silent, Blackhole, _TCPFixture, free_port
 
 spec = pytest.mark.spec
 needs = pytest.mark.needs
@@ -669,3 +670,105 @@ for _, host in ipairs({"::1", "[::1]"}) do
 end
 """ % echo.port)
     assert lines(srv) == ["::1 1 0", "x", "[::1] 1 0", "x"]
+
+
+# -- the error log ----------------------------------------------------------------------------
+# name -> (upstream fixture or None (a port nothing listens on), the script (PORT is the
+# upstream's), what it says, the message it logs with lua_socket_log_errors on (None: no line
+# of any cosocket failure)). Recorded from ngx_lua by reference/socket_log_probe.py.
+# Every script ends by logging END_OF_CASE: the log is judged once that line is there.
+SOCKET_LOG_CASES = {
+    "connect_refused": (None, 'ngx.say(s:connect("127.0.0.1", PORT))', ["nilconnection refused"],
+                        r"connect\(\) failed \(111: Connection refused\)"),
+    "connect_timeout": (Blackhole, 's:settimeout(100) ngx.say(s:connect("127.0.0.1", PORT))',
+                        ["niltimeout"], r"lua tcp socket connect timed out, when connecting to "
+                                        r"127\.0\.0\.1:PORT"),
+    "read_timeout": (Silent, 's:settimeout(100) assert(s:connect("127.0.0.1", PORT)) '
+                     'ngx.say(s:receive(4))', ["niltimeout"], r"lua tcp socket read timed out"),
+    "reader_timeout": (Silent, 's:settimeout(100) assert(s:connect("127.0.0.1", PORT)) '
+                       'ngx.say(s:receiveuntil("--")())', ["niltimeout"],
+                       r"lua tcp socket read timed out"),
+    "write_timeout": (lambda: Silent(read=False), 's:settimeout(200) '
+                      'assert(s:connect("127.0.0.1", PORT)) '
+                      'ngx.say(s:send(string.rep("x", 32 * 1024 * 1024)))', ["niltimeout"],
+                      r"lua tcp socket write timed out"),
+    "receive_unconnected": (None, 'ngx.say(s:receive())', ["nilclosed"],
+                            r"attempt to receive data on a closed socket"),
+    "receiveany_closed": (Echo, 'assert(s:connect("127.0.0.1", PORT)) s:close() '
+                          'ngx.say(s:receiveany(10))', ["nilclosed"],
+                          r"attempt to receive data on a closed socket"),
+    # ngx_lua's reader says closed without a line (its receive and receiveany log one)
+    "reader_closed": (Echo, 'assert(s:connect("127.0.0.1", PORT)) local r = s:receiveuntil("--") '
+                      's:close() ngx.say(r())', ["nilclosed"], None),
+    "send_unconnected": (None, 'ngx.say(s:send("x"))', ["nilclosed"],
+                         r"attempt to send data on a closed socket"),
+    "send_pooled": (Echo, 'assert(s:connect("127.0.0.1", PORT)) s:setkeepalive() '
+                    'ngx.say(s:send("x"))', ["nilclosed"],
+                    r"attempt to send data on a closed socket"),
+}
+
+
+def socket_log_case(server, upstreams, name, extra=""):
+    """Runs one SOCKET_LOG_CASES script; returns (the server, the message regex)."""
+    fixture, script, said, message = SOCKET_LOG_CASES[name]
+    port = upstreams(fixture()).port if fixture else free_port()
+    srv = serve(server, "local s = ngx.socket.tcp()\n%s\nngx.log(ngx.ERR, 'END_OF_CASE')\n"
+                % script.replace("PORT", str(port)), extra=extra)
+    assert lines(srv) == said
+    srv.wait_log("END_OF_CASE")
+    return srv, message.replace("PORT", str(port)) if message else ANY_SOCKET_ERROR
+
+
+ANY_SOCKET_ERROR = r"(?:connect\(\) failed|lua tcp socket|attempt to \w+ data on a closed socket)"
+
+
+def error_line(message):
+    """An error-log line of a session saying message (detail after it allowed)."""
+    return r"^\S+ \S+ \[error\] \d+#\d+: \*\d+ %s.*, client: " % message
+
+
+@spec("socket.log.errors")
+@pytest.mark.parametrize("name", sorted(SOCKET_LOG_CASES))
+@needs("cosocket")
+def test_socket_errors_logged(server, upstreams, name):
+    """socket.log.errors: by default a cosocket's connect failure, timeout, or I/O on a
+    closed socket writes one [error] line worded as ngx_lua's, in the session's context."""
+    srv, message = socket_log_case(server, upstreams, name)
+    want = 0 if SOCKET_LOG_CASES[name][3] is None else 1
+    assert len(re.findall(error_line(message), srv.error_log(), re.M)) == want, srv.error_log()
+
+
+@spec("socket.log.errors")
+@pytest.mark.parametrize("name", sorted(SOCKET_LOG_CASES))
+@needs("cosocket", "directive.lua_socket")
+def test_socket_errors_not_logged_when_off(server, upstreams, name):
+    """socket.log.errors: with lua_socket_log_errors off the same failures return the same
+    values and write no line."""
+    srv, message = socket_log_case(server, upstreams, name, extra="lua_socket_log_errors off;")
+    assert not re.search(message, srv.error_log()), srv.error_log()
+
+
+@spec("socket.log.io", "socket.log.errors")
+@pytest.mark.parametrize("switch", ["on", "off"])
+@needs("cosocket", "directive.lua_socket")
+def test_socket_io_errors_logged(server, upstreams, switch):
+    """socket.log.io: a reset seen by a receive and the broken pipe of a later send are logged
+    as recv() failed / send() failed whatever lua_socket_log_errors says; the receive on the
+    failed reading side in between only when it is on."""
+    reset = upstreams(Reset(after=1))
+    srv = serve(server, """
+local s = ngx.socket.tcp()
+assert(s:connect("127.0.0.1", %d))
+assert(s:send("x"))
+ngx.say(s:receive())
+ngx.say(s:receive())
+ngx.say(s:send("y"))
+ngx.log(ngx.ERR, "END_OF_CASE")
+""" % reset.port, extra="lua_socket_log_errors %s;" % switch)
+    assert lines(srv) == ["nilconnection reset by peer", "nilclosed", "nilbroken pipe"]
+    srv.wait_log("END_OF_CASE")
+    log = srv.error_log()
+    assert re.search(error_line(r"recv\(\) failed \(104: Connection reset by peer\)"), log, re.M), log
+    assert re.search(error_line(r"send\(\) failed \(32: Broken pipe\)"), log, re.M), log
+    closed = re.findall(error_line("attempt to receive data on a closed socket"), log, re.M)
+    assert len(closed) == (1 if switch == "on" else 0), log

@@ -64,7 +64,7 @@ typedef struct srv_conf {
     long lua_socket_connect_timeout, lua_socket_send_timeout, lua_socket_read_timeout;
     long lua_socket_keepalive_timeout, lua_socket_send_lowat, lua_socket_buffer_size;
     long lua_socket_pool_size;
-    int lua_code_cache, lua_check_client_abort, tcp_nodelay;
+    int lua_code_cache, lua_check_client_abort, tcp_nodelay, lua_socket_log_errors;
     log_conf_t *error_log;
     access_rule_t *rules;          /* allow/deny in order; a level with any replaces the outer list */
     str_list_t *resolvers;         /* "addr[:port]" strings */

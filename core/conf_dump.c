@@ -123,6 +123,7 @@ static void dump_srv(FILE *o, const char *ind, const srv_conf_t *s)
         R(lua_socket_send_lowat, 's'),
         R(lua_socket_buffer_size, 's'),
         R(lua_socket_pool_size, 'n'),
+        R(lua_socket_log_errors, 'f'),
         R(lua_code_cache, 'f'),
         R(lua_check_client_abort, 'f'),
         R(tcp_nodelay, 'f'),

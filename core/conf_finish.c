@@ -21,6 +21,7 @@ void srv_conf_init(srv_conf_t *s)
                      &s->lua_socket_pool_size, &s->resolver_valid};
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) *longs[i] = CONF_UNSET;
     s->lua_code_cache = s->lua_check_client_abort = s->tcp_nodelay = s->resolver_ipv6 = CONF_UNSET;
+    s->lua_socket_log_errors = CONF_UNSET;
 }
 
 main_conf_t *conf_create(const char *prefix, const char *conf_file)
@@ -96,6 +97,7 @@ static void merge_srv(conf_t *cf, srv_conf_t *s, const srv_conf_t *up)
     MERGE(lua_socket_send_lowat, 0);
     MERGE(lua_socket_buffer_size, 4096);
     MERGE(lua_socket_pool_size, 30);
+    MERGE(lua_socket_log_errors, 1);
     MERGE(lua_code_cache, 1);
     MERGE(lua_check_client_abort, 0);
     MERGE(tcp_nodelay, 1);

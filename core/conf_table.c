@@ -54,6 +54,7 @@ static const directive_t table[] = {
     {"lua_socket_send_lowat", TS, 1, 1, 0, set_size, S(lua_socket_send_lowat)},
     {"lua_socket_buffer_size", TS, 1, 1, 0, set_size, S(lua_socket_buffer_size)},
     {"lua_socket_pool_size", TS, 1, 1, 0, set_num, S(lua_socket_pool_size)},
+    {"lua_socket_log_errors", TS, 1, 1, 0, set_flag, S(lua_socket_log_errors)},
     {"init_by_lua", CTX_TCP, 1, 1, 0, set_lua_code, T(init)},
     {"init_by_lua_file", CTX_TCP, 1, 1, 0, set_lua_code, T(init)},
     {"process_by_lua", TS, 1, 1, 0, set_lua_code, S(process)},

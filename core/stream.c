@@ -143,6 +143,7 @@ ssize_t stream_fill(stream_t *s, size_t want)
     if (r < 0 && (e == EAGAIN || e == EWOULDBLOCK)) return 0;
     s->eof = 1;
     s->reset = r < 0 && e == ECONNRESET;
+    if (r < 0 && !s->errnum) s->errnum = (unsigned)e & 0xffff;
     if (r < 0 && e != ECONNRESET && !s->err) s->err = io_error(e);
     return -1;
 }
@@ -223,6 +224,7 @@ int stream_flush(stream_t *s)
         if (w < 0) {
             s->epipe = errno == EPIPE;
             s->reset = errno == ECONNRESET;
+            s->errnum = (unsigned)errno & 0xffff;
             s->err = io_error(errno);
         } else q->off += (uint32_t)w;
     }

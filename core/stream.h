@@ -45,6 +45,7 @@ struct stream {
     unsigned reset : 1;     /* the eof was a reset (ECONNRESET) */
     unsigned epipe : 1;     /* a send found the peer gone (EPIPE) */
     unsigned watched : 1;   /* the loop has registered the fd (a watcher was started on it) */
+    unsigned errnum : 16;   /* errno of the failed recv/send (a reset too), 0 for none: for logs */
 };
 
 extern struct ev_loop *stream_loop;

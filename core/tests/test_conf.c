@@ -573,6 +573,7 @@ static const struct {
     {"lua_socket_send_lowat", CTX_TCP | CTX_SERVER, 1, 1, "lua_socket_send_lowat 1k", NULL},
     {"lua_socket_buffer_size", CTX_TCP | CTX_SERVER, 1, 1, "lua_socket_buffer_size 8k", NULL},
     {"lua_socket_pool_size", CTX_TCP | CTX_SERVER, 1, 1, "lua_socket_pool_size 5", NULL},
+    {"lua_socket_log_errors", CTX_TCP | CTX_SERVER, 1, 1, "lua_socket_log_errors off", NULL},
     {"init_by_lua", CTX_TCP, 1, 1, "init_by_lua x", NULL},
     {"init_by_lua_file", CTX_TCP, 1, 1, "init_by_lua_file x.lua", NULL},
     {"process_by_lua", CTX_TCP | CTX_SERVER, 1, 1, "process_by_lua x", NULL},
@@ -1125,6 +1126,7 @@ static void assert_srv_defaults(const srv_conf_t *s)
     ck_assert_int_eq(s->lua_socket_send_lowat, 0);
     ck_assert_int_eq(s->lua_socket_buffer_size, 4096);
     ck_assert_int_eq(s->lua_socket_pool_size, 30);
+    ck_assert_int_eq(s->lua_socket_log_errors, 1);
     ck_assert_ptr_eq(s->error_log, m->error_log);
 }
 
@@ -1544,6 +1546,7 @@ START_TEST(dump_shows_defaults)
         "        connection_pool_size 512;\n",
         "        lua_socket_buffer_size 4k;\n",
         "        lua_socket_pool_size 30;\n",
+        "        lua_socket_log_errors on;\n",
         "        tcp_nodelay on;\n",
         "        lua_check_client_abort off;\n",
         "        access_log /p/logs/access_tcp.log default;\n",
