@@ -112,6 +112,9 @@ static int l_sleep(lua_State *L)
     conn_t *c = session_conn_of(ss);
     lua_Number sec = luaL_checknumber(L, 1);
     if (!(sec >= 0) || sec > 1e9) return luaL_argerror(L, 1, "invalid sleep duration");
+    /* libev counts a timer from the time its loop iteration began: after a script that ran
+     * for a while (or under load) the sleep would end early by that much (SPEC sleep.ms). */
+    ev_now_update(stream_loop);
     stream_timer(&c->stream, (long)floor(sec * 1000 + 0.5));
     session_watch_client(ss);
     return session_yield(L, ss, &wait_sleep, &c->stream);

@@ -116,6 +116,20 @@ def test_sleep_lasts_at_least_the_duration(server, seconds):
 
 
 @spec("sleep.ms")
+def test_sleep_counts_from_the_call(server):
+    """sleep.ms: the sleep counts from the call, not from when the worker last woke: the
+    script first keeps the CPU for 100 ms (the worker's event loop does not run), refreshes
+    its clock, sleeps 50 ms, and the clock has moved on by at least 50 ms."""
+    script = ('ngx.update_time() local t = ngx.now()\n'
+              'repeat ngx.update_time() until ngx.now() - t >= 0.1\n'
+              'local t0 = ngx.now() ngx.sleep(0.05)\n'
+              'ngx.say(string.format("%.3f", ngx.now() - t0))')
+    srv = serve(server, script)
+    elapsed = float(start_session(srv).recv_until_close(timeout=5))
+    assert 0.05 <= elapsed < 5, elapsed
+
+
+@spec("sleep.ms")
 def test_sleep_zero_yields(server):
     """sleep.ms: "ngx.sleep(0) MUST yield once and return." Session A loops on
     ngx.sleep(0) until a flag in a table shared through init_by_lua is set; the flag is set
