@@ -269,3 +269,13 @@ m("time-overflow-unchecked", "a time piece may overflow the 68-year bound",
 m("stop-drops-arrived-request", "a graceful stop closes idle sessions whose next request has arrived",
   "core/conn.c", "        if (stream_pending(&c->stream) > 0) continue;\n", "",
   "test_graceful.py")
+# ---- session 5: cosocket error lines, sleep ----
+m("co-log-errors-ungated", "lua_socket_log_errors off still writes the cosocket error lines",
+  "api/api_socket.c", "    if (gated && !c->vs->conf->s.lua_socket_log_errors) return;\n", "    (void)gated;\n",
+  "test_cosocket.py -k 'socket_errors or socket_io'")
+m("co-connect-failure-silent", "a refused cosocket connect writes no error line",
+  "api/api_socket.c", "    socket_log_errno(ss, 1, \"connect\", e);\n", "",
+  "test_cosocket.py -k 'socket_errors'")
+m("sleep-from-loop-start", "ngx.sleep counts from the start of the loop iteration, not from the call",
+  "api/api_session.c", "    ev_now_update(stream_loop);\n", "",
+  "test_control.py -k sleep")
