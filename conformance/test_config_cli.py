@@ -8,6 +8,7 @@ import pytest
 from tcplua_harness.cases import SERVER, SERVER_BODY, script_tcp, start_session
 
 spec = pytest.mark.spec
+needs = pytest.mark.needs
 
 
 def conf_args(impl):
@@ -342,6 +343,19 @@ def test_unusable_log_or_pid_path_fails_t_and_start_up_alike(impl, fault):
     main, tcp, rel = LOG_FAULTS[fault]
     tested, started = t_then_start(impl, tcp=tcp, main=main)
     want = re.escape("%s: [emerg] " % impl.program) + _enoent(tested.path(rel))
+    assert_same_failure(impl, tested, started, want)
+
+
+@spec("cli.test.shm")
+@needs("shdict")
+def test_unmappable_shared_dict_fails_t_and_start_up_alike(impl):
+    """cli.test.shm: a lua_shared_dict zone the system cannot map (10^15 bytes, beyond the
+    47-bit address space of a process, whatever the overcommit policy) fails -t with the
+    [emerg] line start-up prints for it."""
+    tcp = "    lua_shared_dict huge 1000000000m;\n" + SERVER
+    tested, started = t_then_start(impl, tcp=tcp)
+    want = (re.escape("%s: [emerg] mmap(MAP_ANON|MAP_SHARED, 1048576000000000) of zone \"huge\" "
+                      "failed (" % impl.program) + r"\d+: [^)]+\)")
     assert_same_failure(impl, tested, started, want)
 
 

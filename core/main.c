@@ -3,6 +3,7 @@
 #include "log.h"
 #include "clock.h"
 #include "server.h"
+#include "shm.h"
 #include "app.h"
 #include "lua_app.h"
 #include <errno.h>
@@ -101,10 +102,22 @@ main_conf_t *load_config(const char *prefix, const char *file, const char *param
  * scripts compile ([cli.test.scripts]); the logs open and the pid file's directory takes a
  * file ([cli.test.files]). -t runs them, and start-up runs them before anything else, so both
  * print the same line. */
+/* Maps and releases every shared-dict zone, so a size the system cannot map fails -t and
+ * start-up before anything is bound, as nginx's -t does (SPEC cli.test.shm). */
+static int check_zones(const main_conf_t *m, char *err, size_t errlen)
+{
+    shm_zone_t *none = NULL, *zones = NULL;
+    if (shm_zones_open(m, &none, &zones, err, errlen)) return -1;
+    shm_zones_free(zones);
+    return 0;
+}
+
 static int check_step(main_conf_t *m, int files)
 {
     char err[2048];
-    if ((files ? conf_check_files(m, err, sizeof err) : app->conf_test(m, err, sizeof err)) == 0) return 0;
+    int r = files ? conf_check_files(m, err, sizeof err) : app->conf_test(m, err, sizeof err);
+    if (r == 0 && files) r = check_zones(m, err, sizeof err);
+    if (r == 0) return 0;
     fprintf(stderr, PROG ": [emerg] %s\n", err);
     return -1;
 }
