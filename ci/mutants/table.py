@@ -274,7 +274,7 @@ m("co-log-errors-ungated", "lua_socket_log_errors off still writes the cosocket 
   "api/api_socket.c", "    if (gated && !c->vs->conf->s.lua_socket_log_errors) return;\n", "    (void)gated;\n",
   "test_cosocket.py -k 'socket_errors or socket_io'")
 m("co-connect-failure-silent", "a refused cosocket connect writes no error line",
-  "api/api_socket.c", "    socket_log_errno(ss, 1, \"connect\", e);\n", "",
+  "api/api_socket.c", "    socket_log_errno(ss, 1, \"connect\", e);\n", "    (void)ss;\n",
   "test_cosocket.py -k 'socket_errors'")
 m("sleep-from-loop-start", "ngx.sleep counts from the start of the loop iteration, not from the call",
   "api/api_session.c", "    ev_now_update(stream_loop);\n", "",
