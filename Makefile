@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 # Debian packages the build and every test need; `make deps` installs the missing ones
 # (netcat-openbsd: the README's try-it line).
 DEB_PKGS := gcc make pkg-config libluajit2-5.1-dev libev-dev check python3-pytest python3-pytest-xdist valgrind \
-            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev clang-format \
+            clang libclang-rt-14-dev libc-ares-dev libssl-dev zlib1g-dev libpcre2-dev clang-format \
             redis-server memcached lua-nginx-redis lua-nginx-memcached netcat-openbsd
 
 # Deferred (=, not :=) so that on a fresh machine pkg-config runs after `deps` installed it.
@@ -30,7 +30,7 @@ LDFLAGS = $(SAN)
 FFI_LDFLAGS = -Wl,--export-dynamic-symbol=tcplua_ffi_*
 # Debian's libev ships no .pc file. c-ares is core's too (resolver.c), so core's tests link it.
 CORE_LIBS = -lev -lm -lcares
-LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcrypto -lz
+LDLIBS  = $(LUA_LIBS) $(CORE_LIBS) -lcrypto -lz -lpcre2-8
 
 SRCS     := $(wildcard core/*.c api/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))

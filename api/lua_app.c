@@ -19,6 +19,7 @@ static int inject_api(lua_State *L)
     api_log_inject(L);
     api_time_inject(L);
     api_string_inject(L);
+    api_regex_inject(L);
     api_socket_inject(L);
     api_socket_io_inject(L);
     return api_shdict_inject(L, new_zones);
