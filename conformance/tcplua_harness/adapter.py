@@ -31,6 +31,7 @@ ALL_CAPABILITIES = frozenset({
     "shdict",                           # lua_shared_dict / ngx.shared
     "master_process",                   # master_process on: a master and its workers
     "reload",                           # -s reload / SIGHUP re-reads the configuration
+    "regex",                            # ngx.re.match/find/gmatch/sub/gsub (ngx_lua's API)
 })
 
 

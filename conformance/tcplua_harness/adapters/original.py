@@ -13,7 +13,8 @@ What differs from tcplua, and only here:
   directive; it never sets TCP_NODELAY), the lua_socket_* timeouts and buffer size (it has
   only lua_socket_connect_timeout, lua_socket_pool_size, lua_socket_send_lowat),
   worker_shutdown_timeout (nginx 1.11.11), IPv6 listen addresses (IPv4 only, its README),
-  ngx.log from init_by_lua ("no session found").
+  ngx.log from init_by_lua ("no session found"), ngx.re (none at f586c4d; the module gained
+  ngx_tcp_lua_regex.c in 2016, commit 3fae3a1).
 """
 import os
 import re
@@ -26,7 +27,7 @@ except ImportError:
     ALL_CAPABILITIES = frozenset((
         "cli.dump", "cli.version", "directive.tcp_nodelay", "directive.lua_socket",
         "directive.worker_shutdown_timeout", "ipv6", "wait_next_request", "init_log",
-        "cosocket", "shdict", "master_process", "reload"))
+        "cosocket", "shdict", "master_process", "reload", "regex"))
 
 _EVENTS_RE = re.compile(r"^[ \t]*events[\s{]", re.M)
 _DEFAULT_BUILD = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
@@ -53,6 +54,7 @@ class OriginalAdapter(Adapter):
         "directive.worker_shutdown_timeout", # nginx >= 1.11.11
         "ipv6",                              # listen parses IPv4 only
         "init_log",                          # ngx.log in init_by_lua: "no session found"
+        "regex",                             # the 2015 module has no ngx.re (f586c4d; it came in 2016, 3fae3a1)
     }
     # Messages SPEC marks as examples, where nginx 1.4.1 words them otherwise (key -> text or
     # regex); filled as the suite names its keys.
