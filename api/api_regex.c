@@ -112,7 +112,8 @@ static int regex_compile(lua_State *L, const char *pat, size_t len, int flags, u
     lua_setmetatable(L, -2);
     int code;
     PCRE2_SIZE off;
-    re->code = pcre2_compile((PCRE2_SPTR)pat, len, opts, &code, &off, NULL);
+    /* PCRE1 took a C string: ngx_lua's regex ends at its first NUL byte */
+    re->code = pcre2_compile((PCRE2_SPTR)pat, strnlen(pat, len), opts, &code, &off, NULL);
     if (!re->code) {
         lua_pop(L, 1);
         lua_pushnil(L);
@@ -231,8 +232,9 @@ static int pcre1_rc(int rc)
 
 /* ngx_lua's exec: the count of captured pairs (0: the ovector was too small), or PCRE1's
  * negative code. *valid caches the subject's UTF-8 check across the calls of one loop.
- * "U" is checked as "u" is: PCRE2 (as PCRE1) calls matching invalid UTF-8 unchecked undefined
- * behaviour, and the subject may be a client's bytes (SPEC regex.options). */
+ * "U" checks the subject's validity too: PCRE2 (as PCRE1) calls matching invalid UTF-8
+ * unchecked undefined behaviour, and the subject may be a client's bytes (SPEC
+ * regex.options). */
 static int regex_exec(regex_t *re, const char *s, size_t len, long pos, int *valid)
 {
     uint32_t opts = 0;
@@ -240,7 +242,10 @@ static int regex_exec(regex_t *re, const char *s, size_t len, long pos, int *val
     if (re->utf) {
         if (!*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;
         *valid = 1;
-        if ((size_t)pos < len && ((unsigned char)s[pos] & 0xc0) == 0x80) return -11;
+        /* "u" refuses to start inside a character; "U" starts there (reading the continuation
+         * bytes as characters, as PCRE1 did: gsub("\xc3\xa9", "", "-", "U") splits it) */
+        if (!(re->flags & RE_NO_UTF_CHECK) && (size_t)pos < len && ((unsigned char)s[pos] & 0xc0) == 0x80)
+            return -11;
         opts = PCRE2_NO_UTF_CHECK;
     }
     int rc;
@@ -365,11 +370,18 @@ static int regex_get(lua_State *L, int idx_opts, const char *extra, size_t extra
 
 /* ---- match, find ---- */
 
+/* What resty's `x < 0` raises for a value that is not a number (the arguments it compares). */
+static void compare_error(lua_State *L, int idx)
+{
+    luaL_error(L, "attempt to compare %s with number", luaL_typename(L, idx));
+}
+
 static long ctx_pos(lua_State *L, int ctx)
 {
     if (!lua_toboolean(L, ctx)) return 0;
     lua_getfield(L, ctx, "pos");
-    lua_Number p = lua_isnil(L, -1) ? 0 : luaL_checknumber(L, -1);
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER) compare_error(L, -1);
+    lua_Number p = lua_isnil(L, -1) ? 0 : lua_tonumber(L, -1);
     lua_pop(L, 1);
     return p <= 0 ? 0 : (long)(p - 1);
 }
@@ -385,7 +397,8 @@ static int exec_error(lua_State *L, int rc, int nils)
 /* from, to of capture nth (0: the whole match); nil, nil when it took no part. */
 static int find_results(lua_State *L, regex_t *re, int rc)
 {
-    lua_Number nth = lua_isnil(L, 5) ? 0 : luaL_checknumber(L, 5);
+    if (lua_toboolean(L, 5) && lua_type(L, 5) != LUA_TNUMBER) compare_error(L, 5);
+    lua_Number nth = lua_toboolean(L, 5) ? lua_tonumber(L, 5) : 0;
     long n = nth < 0 ? 0 : (long)nth;
     lua_pushnil(L);
     lua_pushnil(L);
@@ -422,6 +435,7 @@ static int match_helper(lua_State *L, int want_caps)
         if (!want_caps) n = find_results(L, re, rc);
         else {
             if (lua_istable(L, 5)) lua_pushvalue(L, 5);
+            else if (lua_toboolean(L, 5)) luaL_error(L, "attempt to index local 'res' (a %s value)", luaL_typename(L, 5));
             else lua_createtable(L, (int)re->ncaptures, (int)re->name_count);
             collect_captures(L, re, s, rc);
             n = 1;
@@ -507,10 +521,11 @@ static void add_template(luaL_Buffer *b, regex_t *re, const char *s, int rc)
 static void add_call(lua_State *L, luaL_Buffer *b, regex_t *re, const char *s, int rc)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, tostring_ref);
+    int base = lua_gettop(L);
     lua_pushvalue(L, 3);
     push_captures(L, re, s, rc);
-    lua_call(L, 1, 1);
-    lua_call(L, 1, 1);
+    lua_call(L, 1, LUA_MULTRET);
+    lua_call(L, lua_gettop(L) - base, 1); /* tostring() of nothing raises, as resty's does */
     luaL_addvalue(b);
 }
 
