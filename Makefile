@@ -101,7 +101,7 @@ unit: $(UNIT_BINS)
 # do not hold under Valgrind) are left out. Deadlines are raised for the slowdown.
 VALGRIND_CASES ?= test_hello.py test_session.py test_receive.py test_output.py test_lua_log.py \
   test_errlog.py test_string.py test_time.py test_control.py test_cosocket.py test_cosocket_clients.py \
-  test_cosocket_reference.py test_shdict.py test_robustness.py test_accesslog.py test_graceful.py
+  test_cosocket_reference.py test_shdict.py test_robustness.py test_accesslog.py test_graceful.py test_regex.py
 valgrind: $(UNIT_BINS) all
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done

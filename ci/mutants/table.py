@@ -279,3 +279,19 @@ m("co-connect-failure-silent", "a refused cosocket connect writes no error line"
 m("sleep-from-loop-start", "ngx.sleep counts from the start of the loop iteration, not from the call",
   "api/api_session.c", "    ev_now_update(stream_loop);\n", "",
   "test_control.py -k sleep")
+m("re-empty-match-no-advance", "gsub/gmatch step two bytes after an empty match",
+  "api/api_regex.c", "        if (pos == from && ++pos > len) break; /* an empty match: one byte further */",
+  "        if (pos == from && (pos += 2) > len) break; /* an empty match: one byte further */",
+  "test_regex.py -k 'sub or gmatch'")
+m("re-unmatched-group-nil", "a group that took no part is nil in the captures table instead of false",
+  "api/api_regex.c", "        else lua_pushboolean(L, 0);\n        lua_rawseti(L, -2, (int)i);",
+  "        else lua_pushnil(L);\n        lua_rawseti(L, -2, (int)i);",
+  "test_regex.py -k match")
+m("re-dollar-dollar", "$$ in a template inserts nothing",
+  "api/api_regex.c", "    if (s[i] == '$') return tpl_add(re, -1, i, 1) ? -1 : (long)i + 1;",
+  "    if (s[i] == '$') return tpl_add(re, -1, i, 0) ? -1 : (long)i + 1;",
+  "test_regex.py -k sub")
+m("re-U-unchecked", "under U an invalid UTF-8 subject is matched unchecked",
+  "api/api_regex.c", "        if (!*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
+  "        if (!(re->flags & RE_NO_UTF_CHECK) && !*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
+  "test_regex.py -k 'U_refuses'")
