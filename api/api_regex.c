@@ -42,8 +42,11 @@ typedef struct regex {
     char *tpl_text;
 } regex_t;
 
-static int cache_ref = LUA_NOREF, tostring_ref = LUA_NOREF;
-static int cache_count;
+/* The five functions' upvalues, per VM (a reload's new VM and a rolled-back one each keep
+ * their own): the "o" cache (field "n" counts its regexes; every regex key holds a NUL, so
+ * none is "n") and the real tostring (a script may replace the global). */
+#define UP_CACHE lua_upvalueindex(1)
+#define UP_TOSTRING lua_upvalueindex(2)
 
 /* ---- options, compile ---- */
 
@@ -311,7 +314,7 @@ static void push_captures(lua_State *L, regex_t *re, const char *s, int rc)
 static const char *subject(lua_State *L, int idx, size_t *len)
 {
     if (lua_type(L, idx) != LUA_TSTRING) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, tostring_ref);
+        lua_pushvalue(L, UP_TOSTRING);
         lua_pushvalue(L, idx);
         lua_call(L, 1, 1);
         lua_replace(L, idx);
@@ -337,7 +340,7 @@ static int regex_get(lua_State *L, int idx_opts, const char *extra, size_t extra
     uint32_t opts;
     parse_opts(L, o, flags, &opts);
     if (!(*flags & RE_ONCE)) return regex_compile(L, pat, plen, *flags, opts);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, cache_ref);
+    lua_pushvalue(L, UP_CACHE);
     lua_pushlstring(L, pat, plen);
     lua_pushlstring(L, "", 1);
     lua_pushstring(L, o);
@@ -356,12 +359,16 @@ static int regex_get(lua_State *L, int idx_opts, const char *extra, size_t extra
         lua_remove(L, -3);
         return 0;
     }
-    if (cache_count < RE_CACHE_MAX) { /* beyond it, compiled per call as without "o" */
+    lua_getfield(L, -3, "n");
+    lua_Integer n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (n < RE_CACHE_MAX) { /* beyond it, compiled per call as without "o" */
         ((regex_t *)lua_touserdata(L, -1))->cached = 1;
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
         lua_rawset(L, -5);
-        cache_count++;
+        lua_pushinteger(L, n + 1);
+        lua_setfield(L, -4, "n");
     }
     lua_replace(L, -3);
     lua_pop(L, 1);
@@ -520,7 +527,7 @@ static void add_template(luaL_Buffer *b, regex_t *re, const char *s, int rc)
 /* The replacement function's result, as tostring() gives it, added to the buffer. */
 static void add_call(lua_State *L, luaL_Buffer *b, regex_t *re, const char *s, int rc)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, tostring_ref);
+    lua_pushvalue(L, UP_TOSTRING);
     int base = lua_gettop(L);
     lua_pushvalue(L, 3);
     push_captures(L, re, s, rc);
@@ -619,12 +626,15 @@ void api_regex_inject(lua_State *L)
     lua_pushcfunction(L, gmatch_iter);
     lua_setfield(L, -2, "__call");
     lua_pop(L, 1);
-    lua_newtable(L);
-    cache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    cache_count = 0;
-    lua_getglobal(L, "tostring");
-    tostring_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 0, 5);
-    luaL_register(L, NULL, fns);
+    lua_newtable(L);
+    lua_getglobal(L, "tostring");
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_pushcclosure(L, f->func, 2);
+        lua_setfield(L, -4, f->name);
+    }
+    lua_pop(L, 2);
     lua_setfield(L, -2, "re");
 }
