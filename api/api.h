@@ -9,9 +9,10 @@
 #include "shm.h"
 #include "stream.h"
 
-void api_time_inject(lua_State *L);      /* api_time.c: time, now, utctime, ... */
-void api_string_inject(lua_State *L);    /* api_string.c: base64, md5, sha1, crc32, hmac */
-void api_regex_inject(lua_State *L);     /* api_regex.c: ngx.re.match, find, gmatch, sub, gsub */
+void api_time_inject(lua_State *L);   /* api_time.c: time, now, utctime, ... */
+void api_string_inject(lua_State *L); /* api_string.c: base64, md5, sha1, crc32, hmac */
+/* api_regex.c: ngx.re.match, find, gmatch, sub, gsub (lua_regex_cache_max_entries, _match_limit) */
+void api_regex_inject(lua_State *L, long cache_max, long match_limit);
 void api_log_inject(lua_State *L);       /* api_log.c: log, level constants, print */
 void api_output_inject(lua_State *L);    /* api_output.c: print, say */
 void api_session_inject(lua_State *L);   /* api_session.c: receive, exit, sleep, wait_next_request */

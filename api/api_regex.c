@@ -13,7 +13,6 @@
 
 #define RE_MT "tcplua.regex"
 #define RE_GMATCH_MT "tcplua.regex.gmatch"
-#define RE_CACHE_MAX 1024    /* lua_regex_cache_max_entries' default in ngx_lua */
 #define RE_DFA_WORKSPACE 100 /* ints, as ngx_lua's NGX_LUA_RE_DFA_MODE_WORKSPACE_COUNT */
 
 enum {
@@ -36,8 +35,9 @@ typedef struct regex {
     uint32_t ncaptures, name_count, name_entry_size;
     PCRE2_SPTR name_table;
     int flags, utf;
-    int cached;       /* held by the "o" cache: never freed before the VM is */
-    tpl_piece_t *tpl; /* sub/gsub with a string replacement */
+    int cached;                /* held by the "o" cache: never freed before the VM is */
+    pcre2_match_context *mctx; /* the VM's (re_conf_t), it outlives every regex of the VM */
+    tpl_piece_t *tpl;          /* sub/gsub with a string replacement */
     size_t ntpl;
     char *tpl_text;
 } regex_t;
@@ -47,6 +47,13 @@ typedef struct regex {
  * none is "n") and the real tostring (a script may replace the global). */
 #define UP_CACHE lua_upvalueindex(1)
 #define UP_TOSTRING lua_upvalueindex(2)
+#define UP_CONF lua_upvalueindex(3)
+
+/* The configuration's part (lua_regex_cache_max_entries, lua_regex_match_limit). */
+typedef struct re_conf {
+    pcre2_match_context *mctx; /* NULL: PCRE's own limits */
+    long cache_max;
+} re_conf_t;
 
 /* ---- options, compile ---- */
 
@@ -97,6 +104,29 @@ static int regex_gc(lua_State *L)
     return 0;
 }
 
+static int conf_gc(lua_State *L)
+{
+    re_conf_t *c = lua_touserdata(L, 1);
+    if (c->mctx) pcre2_match_context_free(c->mctx);
+    c->mctx = NULL;
+    return 0;
+}
+
+/* Pushes the configuration userdata (upvalue 3 of the five functions). */
+static void push_conf(lua_State *L, long cache_max, long match_limit)
+{
+    re_conf_t *c = lua_newuserdata(L, sizeof *c);
+    c->cache_max = cache_max;
+    c->mctx = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, conf_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    if (match_limit <= 0) return;
+    if (!(c->mctx = pcre2_match_context_create(NULL))) luaL_error(L, "no memory");
+    pcre2_set_match_limit(c->mctx, match_limit > UINT32_MAX ? UINT32_MAX : (uint32_t)match_limit);
+}
+
 /* ngx_lua's message: pcre_compile() failed: REASON in "PATTERN"[ at "REST"]. */
 static void compile_error(lua_State *L, int code, size_t off, const char *pat, size_t len)
 {
@@ -133,6 +163,7 @@ static int regex_compile(lua_State *L, const char *pat, size_t len, int flags, u
     if (!re->md) luaL_error(L, "no memory");
     re->flags = flags;
     re->utf = (opts & PCRE2_UTF) != 0;
+    re->mctx = ((re_conf_t *)lua_touserdata(L, UP_CONF))->mctx;
     return 1;
 }
 
@@ -254,9 +285,10 @@ static int regex_exec(regex_t *re, const char *s, size_t len, long pos, int *val
     int rc;
     if (re->flags & RE_DFA) {
         int ws[RE_DFA_WORKSPACE];
+        /* no match limit for the DFA, as ngx_lua sets none */
         rc = pcre2_dfa_match(re->code, (PCRE2_SPTR)s, len, (PCRE2_SIZE)pos, opts, re->md, NULL, ws, RE_DFA_WORKSPACE);
     } else {
-        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, (PCRE2_SIZE)pos, opts, re->md, NULL);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, (PCRE2_SIZE)pos, opts, re->md, re->mctx);
     }
     return pcre1_rc(rc);
 }
@@ -362,7 +394,7 @@ static int regex_get(lua_State *L, int idx_opts, const char *extra, size_t extra
     lua_getfield(L, -3, "n");
     lua_Integer n = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (n < RE_CACHE_MAX) { /* beyond it, compiled per call as without "o" */
+    if (n < ((re_conf_t *)lua_touserdata(L, UP_CONF))->cache_max) { /* beyond: compiled per call */
         ((regex_t *)lua_touserdata(L, -1))->cached = 1;
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
@@ -608,7 +640,7 @@ static int sub_helper(lua_State *L, int global)
 static int l_sub(lua_State *L) { return sub_helper(L, 0); }
 static int l_gsub(lua_State *L) { return sub_helper(L, 1); }
 
-void api_regex_inject(lua_State *L)
+void api_regex_inject(lua_State *L, long cache_max, long match_limit)
 {
     static const luaL_Reg fns[] = {
         {"match", l_match},
@@ -629,12 +661,14 @@ void api_regex_inject(lua_State *L)
     lua_createtable(L, 0, 5);
     lua_newtable(L);
     lua_getglobal(L, "tostring");
+    push_conf(L, cache_max, match_limit);
     for (const luaL_Reg *f = fns; f->name; f++) {
-        lua_pushvalue(L, -2);
-        lua_pushvalue(L, -2);
-        lua_pushcclosure(L, f->func, 2);
-        lua_setfield(L, -4, f->name);
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -3);
+        lua_pushcclosure(L, f->func, 3);
+        lua_setfield(L, -5, f->name);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 3);
     lua_setfield(L, -2, "re");
 }

@@ -8,7 +8,8 @@
 #include "vm.h"
 #include "session_load.h"
 
-static shm_zone_t *new_zones; /* the zones of the configuration being brought up */
+static shm_zone_t *new_zones;     /* the zones of the configuration being brought up */
+static const tcp_conf_t *new_tcp; /* its tcp block (NULL: none) */
 
 /* Called with the `ngx` table on top of the stack of a new VM; -1 with an error message on
  * the stack when a family could not be set up. */
@@ -19,7 +20,8 @@ static int inject_api(lua_State *L)
     api_log_inject(L);
     api_time_inject(L);
     api_string_inject(L);
-    api_regex_inject(L);
+    api_regex_inject(L, new_tcp ? new_tcp->lua_regex_cache_max_entries : 1024,
+                     new_tcp ? new_tcp->lua_regex_match_limit : 0);
     api_socket_inject(L);
     api_socket_io_inject(L);
     return api_shdict_inject(L, new_zones);
@@ -28,6 +30,7 @@ static int inject_api(lua_State *L)
 static int cycle_init(main_conf_t *m, shm_zone_t *zones, char *err, size_t errlen)
 {
     new_zones = zones;
+    new_tcp = m->tcp;
     return vm_cycle_init(m, inject_api, err, errlen);
 }
 

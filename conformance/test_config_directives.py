@@ -68,6 +68,8 @@ TABLE = {
     "lua_socket_buffer_size": ("lua_socket_buffer_size 8k;", TS, "size", "4k"),
     "lua_socket_pool_size": ("lua_socket_pool_size 10;", TS, "words", "30"),
     "lua_socket_log_errors": ("lua_socket_log_errors off;", TS, "words", "on"),
+    "lua_regex_cache_max_entries": ("lua_regex_cache_max_entries 10;", ("tcp",), "words", "1024"),
+    "lua_regex_match_limit": ("lua_regex_match_limit 1000;", ("tcp",), "words", "0"),
     "init_by_lua": ("init_by_lua 'x = 1';", ("tcp",), None, None),
     "init_by_lua_file": ("init_by_lua_file lua/init.lua;", ("tcp",), None, None),
     "process_by_lua": ("process_by_lua 'ngx.say(1)';", TS, None, None),
@@ -78,6 +80,7 @@ LUA_FILES = {"lua/init.lua": "x = 1\n", "lua/x.lua": "ngx.say(1)\n"}
 EXTENSIONS = {"tcp_nodelay": "directive.tcp_nodelay",
               "worker_shutdown_timeout": "directive.worker_shutdown_timeout"}
 EXTENSIONS.update({name: "directive.lua_socket" for name in TABLE if name.startswith("lua_socket_")})
+EXTENSIONS.update({name: "regex" for name in TABLE if name.startswith("lua_regex_")})
 
 
 def _has(adapter, capability):

@@ -233,3 +233,32 @@ ngx.say(ngx.re.match("\195\169", "^.$", "U")[0] == "\195\169")
     srv = serve(server, script)
     lines = start_session(srv).recv_until_close().decode("latin-1").splitlines()
     assert lines == ["2 pcre_exec() failed: -10", "pcre_exec() failed: -10", "true"]
+
+
+# (a+)+$ over 16 a's and a "!": about 2^16 steps before it fails, far below PCRE's own limit
+# of 10^7 (a required literal, as in (a+)+b, would let PCRE fail at once without trying)
+BACKTRACK_LUA = START_LUA + r"""
+local function last(...) local n = select("#", ...) return n .. ":" .. tostring((select(n, ...))) end
+local subj = string.rep("a", 16) .. "!"
+ngx.say(last(ngx.re.match(subj, "(a+)+$", "j")), " ", last(ngx.re.find(subj, "(a+)+$", "j")), " ",
+        last(ngx.re.gsub(subj, "(a+)+$", "x", "j")), " ", last(ngx.re.match(subj, "(a+)+$")))
+ngx.say(select("#", ngx.re.match(subj, "a*!$", "d")), " ", ngx.re.match(subj, "a*!$", "d")[0] == subj)
+"""
+
+
+@spec("regex.match_limit")
+@pytest.mark.parametrize("limit", [None, 1000])
+@needs("regex")
+def test_match_limit(server, limit):
+    """regex.match_limit: lua_regex_match_limit 1000 makes a backtracking match fail with
+    `pcre_exec() failed: -8` from match, find and gsub, JIT or not; without it the same
+    match just finds nothing; a DFA match is not limited. (What ngx_lua 0.10.23 says for
+    this script, with and without the directive.)"""
+    extra = "" if limit is None else "lua_regex_match_limit %d;" % limit
+    srv = serve(server, BACKTRACK_LUA, tcp_extra=extra)
+    lines = start_session(srv).recv_until_close().decode("latin-1").splitlines()
+    if limit is None:
+        assert lines == ["1:nil 1:nil 2:0 1:nil", "1 true"]
+    else:
+        assert lines == ["2:pcre_exec() failed: -8 3:pcre_exec() failed: -8 3:pcre_exec() failed: -8 "
+                         "2:pcre_exec() failed: -8", "1 true"]

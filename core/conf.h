@@ -100,6 +100,7 @@ typedef struct log_format {
 typedef struct tcp_conf {
     srv_conf_t s;
     const char *lua_package_path, *lua_package_cpath;
+    long lua_regex_cache_max_entries, lua_regex_match_limit;
     shdict_conf_t *shdicts;
     lua_code_t *init;
     log_format_t *formats;

@@ -176,7 +176,8 @@ static void dump_tcp(FILE *o, const tcp_conf_t *t)
     quoted(o, t->lua_package_path ? t->lua_package_path : ";;");
     fputs(";\n    lua_package_cpath ", o);
     quoted(o, t->lua_package_cpath ? t->lua_package_cpath : ";;");
-    fputs(";\n", o);
+    fprintf(o, ";\n    lua_regex_cache_max_entries %ld;\n    lua_regex_match_limit %ld;\n",
+            t->lua_regex_cache_max_entries, t->lua_regex_match_limit);
     for (const shdict_conf_t *d = t->shdicts; d; d = d->next) {
         char b[32];
         fputs("    lua_shared_dict ", o);

@@ -44,6 +44,8 @@ static const directive_t table[] = {
     {"access_log", TS, 1, 2, 0, set_access_log, BASE_SRV, 0},
     {"lua_package_path", CTX_TCP, 1, 1, 0, set_str, T(lua_package_path)},
     {"lua_package_cpath", CTX_TCP, 1, 1, 0, set_str, T(lua_package_cpath)},
+    {"lua_regex_cache_max_entries", CTX_TCP, 1, 1, 0, set_num, T(lua_regex_cache_max_entries)},
+    {"lua_regex_match_limit", CTX_TCP, 1, 1, 0, set_num, T(lua_regex_match_limit)},
     {"lua_shared_dict", CTX_TCP, 2, 2, 0, set_shared_dict, BASE_TCP, 0},
     {"lua_code_cache", TS, 1, 1, 0, set_flag, S(lua_code_cache)},
     {"lua_check_client_abort", TS, 1, 1, 0, set_flag, S(lua_check_client_abort)},
@@ -125,6 +127,7 @@ static int block_tcp(conf_t *cf, const directive_t *d, void *conf)
     if (cf->main->tcp) return conf_error(cf, "\"tcp\" directive is duplicate");
     tcp_conf_t *t = pool_calloc(cf->main->pool, sizeof *t);
     srv_conf_init(&t->s);
+    t->lua_regex_cache_max_entries = t->lua_regex_match_limit = CONF_UNSET;
     cf->main->tcp = t;
     return enter_block(cf, CTX_TCP, &t->s);
 }
