@@ -295,3 +295,6 @@ m("re-U-unchecked", "under U an invalid UTF-8 subject is matched unchecked",
   "api/api_regex.c", "        if (!*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
   "        if (!(re->flags & RE_NO_UTF_CHECK) && !*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
   "test_regex.py -k 'U_refuses'")
+m("re-match-limit-ignored", "lua_regex_match_limit has no effect",
+  "api/api_regex.c", "opts, re->md, re->mctx);", "opts, re->md, NULL);",
+  "test_regex.py -k match_limit")
