@@ -262,3 +262,19 @@ def test_match_limit(server, limit):
     else:
         assert lines == ["2:pcre_exec() failed: -8 3:pcre_exec() failed: -8 3:pcre_exec() failed: -8 "
                          "2:pcre_exec() failed: -8", "1 true"]
+
+
+@spec("regex.sub")
+@needs("regex")
+def test_replacement_function_cannot_yield(server):
+    """regex.sub: a replacement function that yields (ngx.sleep) raises `attempt to yield
+    across C-call boundary` (a deliberate difference: ngx_lua's loop is Lua); the session goes
+    on and the next gsub works."""
+    script = START_LUA + r"""
+local ok, err = pcall(ngx.re.gsub, "abc", "b", function(m) ngx.sleep(0.01) return "X" end)
+ngx.say(tostring(ok), " ", tostring(err))
+ngx.say(ngx.re.gsub("abc", "b", function(m) return "Y" end))
+"""
+    srv = serve(server, script)
+    lines = start_session(srv).recv_until_close().decode("latin-1").splitlines()
+    assert lines == ["false attempt to yield across C-call boundary", "aYc1"]
