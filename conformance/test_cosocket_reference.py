@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tcplua_harness.cases import script_tcp, server_block
+from tcplua_harness.cases import parse_record, script_tcp, server_block
 from tcplua_harness.client import START_LUA
 from tcplua_harness.upstreams import lua_env, start_spec, stop_all
 
@@ -35,7 +35,6 @@ spec = pytest.mark.spec
 REFERENCE = Path(__file__).resolve().parent / "reference"
 PROBE = (REFERENCE / "cosocket_probe.lua").read_text()
 FIXTURES = (REFERENCE / "cosocket_fixtures.json").read_text()
-LINE_RE = re.compile(r"^(\S+) => (.*)$")
 # An error raised inside ngx_lua's own binding: "ERR: /usr/share/lua/.../socket.lua:N: ..."
 INTERNAL_ERR = re.compile(r"^ERR: /\S+\.lua:\d+: ")
 # Not part of the contract: TLS methods.
@@ -48,16 +47,7 @@ DEVIATIONS = {
 }
 
 
-def parse(text):
-    out = {}
-    for line in text.splitlines():
-        m = LINE_RE.match(line)
-        if m and not line.startswith("#"):
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-REF = parse((REFERENCE / "cosocket_ngx_lua.txt").read_text())
+REF = parse_record((REFERENCE / "cosocket_ngx_lua.txt").read_text())
 
 RUN_LUA = START_LUA + """
 dofile("@PREFIX@/conf/probe.lua").run(function (line) ngx.say(line) end,
@@ -96,7 +86,7 @@ def probe_results(server):
     finally:
         stop_all(fixtures)
         shutil.rmtree(sockdir, ignore_errors=True)
-    _results.update(parse(said + "\n" + said_nr))
+    _results.update(parse_record(said + "\n" + said_nr))
     _results["__raw__"] = said + "\n" + said_nr
     # Computed once for every case: a session that does not end (a probe that never returns)
     # fails each probe it did not print, and, when it printed them all, every probe of it.

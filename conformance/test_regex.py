@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tcplua_harness.cases import said_lines, serve, start_session
+from tcplua_harness.cases import parse_record, said_lines, serve, start_session
 from tcplua_harness.client import START_LUA
 
 spec = pytest.mark.spec
@@ -40,7 +40,6 @@ needs = pytest.mark.needs
 REFERENCE = Path(__file__).resolve().parent / "reference"
 PROBE = (REFERENCE / "regex_probe.lua").read_bytes()
 SCRIPT = START_LUA + 'dofile("@PREFIX@/conf/regex_probe.lua").run(function(line) ngx.say(line) end)\n'
-LINE_RE = re.compile(r"^(\S+) => (.*)$")
 
 # probe name prefix -> the clause its probes check
 PREFIXES = {
@@ -60,16 +59,7 @@ RESTY_RUNTIME = re.compile(r"^ERR: /usr/share/lua/5\.1/resty/core/\w+\.lua:\d+: 
                            r"(attempt to |bad argument #\d+ to ')")
 
 
-def parse(text):
-    out = {}
-    for line in text.splitlines():
-        m = LINE_RE.match(line)
-        if m and not line.startswith("#"):
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-REF = parse((REFERENCE / "regex_ngx_lua.txt").read_bytes().decode("latin-1"))
+REF = parse_record((REFERENCE / "regex_ngx_lua.txt").read_bytes().decode("latin-1"))
 _UNGROUPED = [n for n in REF if not n.startswith(tuple(PREFIXES))]
 assert not _UNGROUPED, "probes of no clause (add their prefix to PREFIXES): %r" % _UNGROUPED
 
@@ -89,7 +79,7 @@ def probe_results(server):
     if not _results:
         srv = serve(server, SCRIPT, files={"conf/regex_probe.lua": PROBE})
         said = srv.connect().start().recv_until_close(30).decode("latin-1")
-        _results.update(parse(said))
+        _results.update(parse_record(said))
         _results["__raw__"] = said
         _results["__complete__"] = said.splitlines()[-1:] == ["# end"]
     return _results

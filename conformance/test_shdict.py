@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from tcplua_harness.cases import LUA_PID, MASTER, PID_SERVER, rewrite, script_tcp, wait_workers
+from tcplua_harness.cases import (LUA_PID, MASTER, PID_SERVER, parse_record, rewrite, script_tcp,
+                                   wait_workers)
 from tcplua_harness.client import START_LUA
 from tcplua_harness.procs import children, wait_until
 
@@ -37,7 +38,6 @@ needs = pytest.mark.needs
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 PROBE = (REFERENCE / "shdict_probe.lua").read_text()
-LINE_RE = re.compile(r"^(\S+) => (.*)$")
 
 # Results that depend on the allocator's layout, not on the API (SPEC shdict.reference).
 ALLOCATOR = re.compile(r"^(free_space\.|init\.free_space$|tiny\.|d\.|huge\.set_evicts_valid_items$|"
@@ -49,16 +49,7 @@ NOT_TCP = re.compile(r"^(init_worker\.|from_init_worker\.|value\.coroutine$)")
 INTERNAL_ERR = re.compile(r"^ERR: /\S+\.lua:\d+: ")
 
 
-def parse(text):
-    out = {}
-    for line in text.splitlines():
-        m = LINE_RE.match(line)
-        if m and not line.startswith("#"):
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-REF = parse((REFERENCE / "shdict_ngx_lua.txt").read_text())
+REF = parse_record((REFERENCE / "shdict_ngx_lua.txt").read_text())
 
 # pcall: without capability init_log (ngx.log raises in init_by_lua, as in the 2015 module) the
 # init.* probes are not run, but init must still fill the dictionaries for the from_init.* ones;
@@ -87,7 +78,7 @@ def probe_results(server):
         # here); a slower implementation may legitimately need a few seconds more.
         said = srv.connect().start().recv_until_close(15).decode("latin-1")
         logged = "\n".join(m.group(1) for m in re.finditer(r"SHDICT_PROBE (.*) SHDICT_EOL", srv.error_log()))
-        _results.update(parse(said + "\n" + logged))
+        _results.update(parse_record(said + "\n" + logged))
         _results["__raw__"] = said
     return _results
 

@@ -24,6 +24,21 @@ from .procs import children, wait_until
 FIRST_BYTES = START  # one convention with Client.start() and START_LUA (client.py)
 
 
+# A reference record's line (conformance/reference/*_ngx_lua.txt): `NAME => RESULT`.
+RECORD_LINE = re.compile(r"^(\S+) => (.*)$")
+
+
+def parse_record(text):
+    """{name: result} of the `NAME => RESULT` lines of a probe's output or record (lines
+    starting with # are comments)."""
+    out = {}
+    for line in text.splitlines():
+        m = RECORD_LINE.match(line)
+        if m and not line.startswith("#"):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
 def start_session(srv, port_index=0, first=FIRST_BYTES, **connect_args):
     """srv.connect(port_index, **connect_args), then send `first` (FIRST_BYTES by default):
     a Client whose session has started under either start rule."""
