@@ -124,12 +124,10 @@ void socket_log(session_t *ss, int gated, const char *fmt, ...)
 {
     conn_t *c = session_conn_of(ss);
     if (gated && !c->vs->conf->s.lua_socket_log_errors) return;
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    conn_vlog(c, LOG_ERR, fmt, ap);
     va_end(ap);
-    conn_log(c, LOG_ERR, "%s", msg);
 }
 
 void socket_log_errno(session_t *ss, int gated, const char *call, int e)
@@ -186,9 +184,9 @@ static void connect_failed(session_t *ss, cosocket_t *cs, int e)
 /* As ngx_lua words it: the address connected to (a resolved name's address), no brackets. */
 static void connect_timed_out(session_t *ss, cosocket_t *cs)
 {
-    char a[INET6_ADDRSTRLEN + 8];
+    char a[sizeof((struct sockaddr_un *)0)->sun_path + 8];
     const struct sockaddr *sa = (const struct sockaddr *)&cs->peer;
-    if (sa->sa_family == AF_UNIX) snprintf(a, sizeof a, "unix:%.40s", ((const struct sockaddr_un *)sa)->sun_path);
+    if (sa->sa_family == AF_UNIX) snprintf(a, sizeof a, "unix:%s", ((const struct sockaddr_un *)sa)->sun_path);
     else addr_text(sa, a, sizeof a, 0);
     socket_log(ss, 1, "lua tcp socket connect timed out, when connecting to %s:%u", a, cs->port);
     cs->err = ERR_TIMEOUT;

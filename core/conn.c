@@ -163,19 +163,24 @@ void conn_peer_text(const conn_t *c, char *buf, size_t n)
     addr_text(&c->peer.sa, buf, n, 0);
 }
 
-void conn_log(conn_t *c, int level, const char *fmt, ...)
+void conn_vlog(conn_t *c, int level, const char *fmt, va_list ap)
 {
     char peer[64], local[80] = "?", ctx[192];
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    va_list ap;
     if (level > c->vs->log.level) return;
     conn_peer_text(c, peer, sizeof peer);
     if (getsockname(stream_fd(&c->stream), (struct sockaddr *)&ss, &sl) == 0)
         addr_text((struct sockaddr *)&ss, local, sizeof local, 1);
     snprintf(ctx, sizeof ctx, "client: %s, server: %s", peer, local);
-    va_start(ap, fmt);
     log_vwrite(&c->vs->log, level, c->number, ctx, fmt, ap);
+}
+
+void conn_log(conn_t *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vlog(c, level, fmt, ap);
     va_end(ap);
 }
 

@@ -47,6 +47,7 @@ void conn_close(conn_t *c); /* the only exit path; tells the application first *
 void conn_finish(conn_t *c);
 /* Texts are formatted when needed (log lines are rare) so idle connections stay small. */
 void conn_log(conn_t *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void conn_vlog(conn_t *c, int level, const char *fmt, va_list ap);
 void conn_peer_text(const conn_t *c, char *buf, size_t n); /* "127.0.0.1" */
 void addr_text(const struct sockaddr *sa, char *buf, size_t n, int with_port);
 
