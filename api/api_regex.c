@@ -224,8 +224,8 @@ static int tpl_compile(regex_t *re, const char *s, size_t len)
 /* ---- matching ---- */
 
 /* PCRE1's rule: a subject that is not valid UTF-8 (RFC 3629) anywhere fails, also past the
- * part a match inspects (PCRE2 checks less). Returns the offset of the first bad byte or -1. */
-static long utf8_invalid(const unsigned char *s, size_t len)
+ * part a match inspects (PCRE2 checks less). */
+static int utf8_valid(const unsigned char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
         unsigned c = s[i];
@@ -233,14 +233,14 @@ static long utf8_invalid(const unsigned char *s, size_t len)
                             : c >= 0xe0 && c <= 0xef     ? 2
                             : c >= 0xf0 && c <= 0xf4     ? 3
                                                          : 9;
-        if (n == 9 || i + n >= len) return (long)i;
+        if (n == 9 || i + n >= len) return 0;
         for (size_t k = 1; k <= n; k++)
-            if ((s[i + k] & 0xc0) != 0x80) return (long)i;
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
         if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) || (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
-            return (long)i; /* overlong, a surrogate, beyond U+10FFFF */
+            return 0; /* overlong, a surrogate, beyond U+10FFFF */
         i += n + 1;
     }
-    return -1;
+    return 1;
 }
 
 /* PCRE1's numbers for the errors a script can see ("pcre_exec() failed: N"). */
@@ -274,7 +274,7 @@ static int regex_exec(regex_t *re, const char *s, size_t len, long pos, int *val
     uint32_t opts = 0;
     if (pos < 0 || (size_t)pos > len) return -24; /* PCRE_ERROR_BADOFFSET */
     if (re->utf) {
-        if (!*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;
+        if (!*valid && !utf8_valid((const unsigned char *)s, len)) return -10;
         *valid = 1;
         /* "u" refuses to start inside a character; "U" starts there (reading the continuation
          * bytes as characters, as PCRE1 did: gsub("\xc3\xa9", "", "-", "U") splits it) */
@@ -415,9 +415,9 @@ static void compare_error(lua_State *L, int idx)
     luaL_error(L, "attempt to compare %s with number", luaL_typename(L, idx));
 }
 
+/* The start offset a ctx table asks for (ctx.pos is 1-based; nil, 0 or negative: 0). */
 static long ctx_pos(lua_State *L, int ctx)
 {
-    if (!lua_toboolean(L, ctx)) return 0;
     lua_getfield(L, ctx, "pos");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER) compare_error(L, -1);
     lua_Number p = lua_isnil(L, -1) ? 0 : lua_tonumber(L, -1);

@@ -20,7 +20,7 @@ static int inject_api(lua_State *L)
     api_log_inject(L);
     api_time_inject(L);
     api_string_inject(L);
-    api_regex_inject(L, new_tcp ? new_tcp->lua_regex_cache_max_entries : 1024,
+    api_regex_inject(L, new_tcp ? new_tcp->lua_regex_cache_max_entries : CONF_REGEX_CACHE_MAX,
                      new_tcp ? new_tcp->lua_regex_match_limit : 0);
     api_socket_inject(L);
     api_socket_io_inject(L);

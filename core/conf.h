@@ -97,6 +97,9 @@ typedef struct log_format {
     struct log_format *next;
 } log_format_t;
 
+/* lua_regex_cache_max_entries' default (ngx_lua's); also what a VM without a tcp block gets */
+#define CONF_REGEX_CACHE_MAX 1024
+
 typedef struct tcp_conf {
     srv_conf_t s;
     const char *lua_package_path, *lua_package_cpath;

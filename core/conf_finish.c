@@ -268,7 +268,7 @@ int conf_finish(conf_t *cf)
     warn_fd_limit(cf->main);
     tcp_conf_t *t = cf->main->tcp;
     if (!t) return 0;
-    if (t->lua_regex_cache_max_entries == CONF_UNSET) t->lua_regex_cache_max_entries = 1024;
+    if (t->lua_regex_cache_max_entries == CONF_UNSET) t->lua_regex_cache_max_entries = CONF_REGEX_CACHE_MAX;
     if (t->lua_regex_match_limit == CONF_UNSET) t->lua_regex_match_limit = 0; /* PCRE's own */
     merge_srv(cf, &t->s, NULL);
     for (server_conf_t *s = t->servers; s; s = s->next) {

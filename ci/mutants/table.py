@@ -292,8 +292,8 @@ m("re-dollar-dollar", "$$ in a template inserts nothing",
   "    if (s[i] == '$') return tpl_add(re, -1, i, 0) ? -1 : (long)i + 1;",
   "test_regex.py -k sub")
 m("re-U-unchecked", "under U an invalid UTF-8 subject is matched unchecked",
-  "api/api_regex.c", "        if (!*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
-  "        if (!(re->flags & RE_NO_UTF_CHECK) && !*valid && utf8_invalid((const unsigned char *)s, len) >= 0) return -10;",
+  "api/api_regex.c", "        if (!*valid && !utf8_valid((const unsigned char *)s, len)) return -10;",
+  "        if (!(re->flags & RE_NO_UTF_CHECK) && !*valid && !utf8_valid((const unsigned char *)s, len)) return -10;",
   "test_regex.py -k 'U_refuses'")
 m("re-match-limit-ignored", "lua_regex_match_limit has no effect",
   "api/api_regex.c", "opts, re->md, re->mctx);", "opts, re->md, NULL);",
